@@ -1,0 +1,31 @@
+"""The bus: `open_bus(url)` picks the backend by the URL's scheme."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+from kcnguard.bus.base import Bus, Consumer, Message
+
+__all__ = ["Bus", "Consumer", "Message", "open_bus"]
+
+
+def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Path | None = None) -> Bus:
+    from kcnguard.settings import get_settings
+
+    settings = get_settings()
+    url = url or settings.bus_url
+    namespace = namespace or settings.namespace
+    scheme = urlparse(url).scheme
+    if scheme == "embedded":
+        from kcnguard.bus.embedded import EmbeddedBus
+
+        path = url[len("embedded://") :]
+        if not path:
+            path = str((data_dir or settings.data_dir) / f"{namespace}-bus.sqlite3")
+        return EmbeddedBus(Path(path), namespace=namespace)
+    if scheme == "kafka":
+        from kcnguard.bus.kafka import KafkaBus
+
+        return KafkaBus(url.split("://", 1)[1].rstrip("/"), namespace=namespace)
+    raise ValueError(f"unknown bus URL {url!r}: use embedded://[/path] or kafka://host:9092")

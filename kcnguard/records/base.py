@@ -1,0 +1,48 @@
+"""What every record on the bus and in the store has in common."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# Control characters other than tab and newline carry no meaning in a title or a note and
+# are a favourite of hostile pages (terminal escapes, bidi overrides).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str) -> str:
+    """NFC-normalise and strip control characters, so one string has one spelling."""
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    # A naive time from a page or a partner is taken as UTC rather than guessed at.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+CleanText = Annotated[str, AfterValidator(clean_text)]
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Record(BaseModel):
+    """A record crosses a process boundary: unknown keys are refused, not carried silently."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=100_000, validate_default=True)
+
+    schema_version: int = 1
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    def to_doc(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

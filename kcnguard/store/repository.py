@@ -1,0 +1,224 @@
+"""The typed store every service uses: records in, records out, over either backend."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from kcnguard.errors import ConflictError
+from kcnguard.records import Brand, Case, CrawlRun, Listing, ScoredListing, StoredListing, utcnow
+from kcnguard.records.base import Record
+from kcnguard.store import schema
+from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=Record)
+
+# How often a listing upsert re-reads and retries when another writer got there first.
+MAX_MERGE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Versioned(Generic[R]):
+    record: R
+    version: str
+
+
+@dataclass(frozen=True)
+class RecordPage(Generic[R]):
+    items: list[R]
+    total: int
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_hash: str
+    name: str
+    role: str
+    scopes: list[str]
+    owner_id: str | None
+    created_at: str
+
+
+def hash_api_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Store:
+    def __init__(self, docs: DocumentStore) -> None:
+        self.docs = docs
+
+    def setup(self) -> None:
+        self.docs.setup()
+
+    def ping(self) -> None:
+        self.docs.ping()
+
+    def close(self) -> None:
+        self.docs.close()
+
+    def refresh(self) -> None:
+        for name in schema.COLLECTIONS:
+            self.docs.refresh(name)
+
+    # Brands ---------------------------------------------------------------------------------
+
+    def put_brand(self, brand: Brand) -> Brand:
+        self.docs.put(schema.BRANDS.name, brand.brand_id, brand.to_doc())
+        return brand
+
+    def get_brand(self, brand_id: str) -> Brand | None:
+        doc = self.docs.get(schema.BRANDS.name, brand_id)
+        return Brand.model_validate(doc.body) if doc else None
+
+    def list_brands(self, owner_id: str | None = None, size: int = 1000, offset: int = 0) -> RecordPage[Brand]:
+        query = Query(
+            filters={"owner_id": owner_id} if owner_id else {}, sort=[("brand_id", "asc")], size=size, offset=offset
+        )
+        return _records(self.docs.search(schema.BRANDS.name, query), Brand)
+
+    # Listings -------------------------------------------------------------------------------
+
+    def upsert_listings(self, listings: Sequence[Listing]) -> list[StoredListing]:
+        """Merge captures into the stored listings, keeping history; safe to replay."""
+        pending: dict[str, list[Listing]] = {}
+        for listing in listings:
+            pending.setdefault(listing.key, []).append(listing)
+        order = list(pending)
+        done: dict[str, StoredListing] = {}
+        for _ in range(MAX_MERGE_ATTEMPTS):
+            if not pending:
+                break
+            existing = self.docs.mget(schema.LISTINGS.name, list(pending))
+            writes: list[Write] = []
+            merged: dict[str, StoredListing] = {}
+            for key, captures in pending.items():
+                doc = existing.get(key)
+                stored = StoredListing.model_validate(doc.body) if doc else None
+                for capture in captures:
+                    stored = stored.seen_again(capture) if stored else StoredListing.first(capture)
+                assert stored is not None
+                merged[key] = stored
+                writes.append(Write(key, stored.to_doc(), doc.version if doc else CREATE))
+            results = self.docs.bulk_write(schema.LISTINGS.name, writes)
+            retry: dict[str, list[Listing]] = {}
+            for result in results:
+                if result.ok:
+                    done[result.id] = merged[result.id]
+                elif result.conflict:
+                    retry[result.id] = pending[result.id]
+                else:
+                    raise RuntimeError(f"listing {result.id} could not be written: {result.error}")
+            pending = retry
+        if pending:
+            raise ConflictError(f"listings kept changing under the writer: {sorted(pending)[:5]}")
+        return [done[k] for k in order]
+
+    def get_listing(self, key: str) -> Versioned[StoredListing] | None:
+        doc = self.docs.get(schema.LISTINGS.name, key)
+        return Versioned(StoredListing.model_validate(doc.body), doc.version) if doc else None
+
+    def mark_removed(self, key: str, at: datetime | None = None) -> StoredListing | None:
+        for _ in range(MAX_MERGE_ATTEMPTS):
+            current = self.get_listing(key)
+            if current is None:
+                return None
+            if current.record.status == "removed":
+                return current.record
+            updated = current.record.model_copy(update={"status": "removed", "removed_at": at or utcnow()})
+            try:
+                self.docs.put(schema.LISTINGS.name, key, updated.to_doc(), if_version=current.version)
+                return updated
+            except ConflictError:
+                continue
+        raise ConflictError(f"listing {key} kept changing under the writer")
+
+    def search_listings(self, query: Query) -> RecordPage[StoredListing]:
+        return _records(self.docs.search(schema.LISTINGS.name, query), StoredListing)
+
+    # Scores ---------------------------------------------------------------------------------
+
+    def put_scored(self, scored: Sequence[ScoredListing]) -> None:
+        writes = [Write(s.key, {**s.to_doc(), "listing_key": s.listing.key}) for s in scored]
+        failed = [r for r in self.docs.bulk_write(schema.SCORED.name, writes) if not r.ok]
+        if failed:
+            raise RuntimeError(f"{len(failed)} scores not written, first: {failed[0].id}: {failed[0].error}")
+
+    def get_scored(self, listing_key: str, brand_id: str) -> ScoredListing | None:
+        from kcnguard.records import scored_key
+
+        doc = self.docs.get(schema.SCORED.name, scored_key(listing_key, brand_id))
+        return _scored(doc) if doc else None
+
+    def search_scored(self, query: Query) -> RecordPage[ScoredListing]:
+        page = self.docs.search(schema.SCORED.name, query)
+        return RecordPage([_scored(d) for d in page.docs], page.total)
+
+    def flagged(
+        self, brand_id: str | None = None, size: int = 50, offset: int = 0, text: str | None = None
+    ) -> RecordPage[ScoredListing]:
+        filters: dict[str, Any] = {"flagged": True}
+        if brand_id:
+            filters["brand_id"] = brand_id
+        return self.search_scored(Query(filters=filters, text=text, sort=[("score", "desc")], size=size, offset=offset))
+
+    # Cases ----------------------------------------------------------------------------------
+
+    def open_case(self, case: Case) -> tuple[Versioned[Case], bool]:
+        """Create the case unless it exists; returns it and whether it was created now."""
+        try:
+            doc = self.docs.put(schema.CASES.name, case.case_id, case.to_doc(), if_version=CREATE)
+            return Versioned(case, doc.version), True
+        except ConflictError:
+            current = self.get_case(case.case_id)
+            if current is None:  # deleted between the two calls
+                raise
+            return current, False
+
+    def get_case(self, case_id: str) -> Versioned[Case] | None:
+        doc = self.docs.get(schema.CASES.name, case_id)
+        return Versioned(Case.model_validate(doc.body), doc.version) if doc else None
+
+    def save_case(self, case: Case, version: str) -> Versioned[Case]:
+        """Write a changed case only if nobody changed it since `version`; else ConflictError."""
+        doc = self.docs.put(schema.CASES.name, case.case_id, case.to_doc(), if_version=version)
+        return Versioned(case, doc.version)
+
+    def search_cases(self, query: Query) -> RecordPage[Case]:
+        return _records(self.docs.search(schema.CASES.name, query), Case)
+
+    # Crawl runs -----------------------------------------------------------------------------
+
+    def put_crawl_run(self, run: CrawlRun) -> None:
+        self.docs.put(schema.CRAWL_RUNS.name, run.job_id, run.to_doc())
+
+    def search_crawl_runs(self, query: Query) -> RecordPage[CrawlRun]:
+        return _records(self.docs.search(schema.CRAWL_RUNS.name, query), CrawlRun)
+
+    # API keys -------------------------------------------------------------------------------
+
+    def put_api_key(
+        self, raw_key: str, name: str, role: str, scopes: Sequence[str] = (), owner_id: str | None = None
+    ) -> ApiKey:
+        key = ApiKey(hash_api_key(raw_key), name, role, list(scopes), owner_id, utcnow().isoformat())
+        self.docs.put(schema.API_KEYS.name, key.key_hash, key.__dict__)
+        return key
+
+    def find_api_key(self, raw_key: str) -> ApiKey | None:
+        doc = self.docs.get(schema.API_KEYS.name, hash_api_key(raw_key))
+        return ApiKey(**doc.body) if doc else None
+
+
+def _records(page: Page, model: type[R]) -> RecordPage[R]:
+    return RecordPage([model.model_validate(d.body) for d in page.docs], page.total)
+
+
+def _scored(doc: Doc) -> ScoredListing:
+    body = dict(doc.body)
+    body.pop("listing_key", None)
+    return ScoredListing.model_validate(body)

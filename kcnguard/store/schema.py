@@ -1,0 +1,116 @@
+"""The searchable fields of each collection: one definition for both backends.
+
+Elasticsearch gets them as a mapping with dynamic=false (the rest of a document is kept
+but not indexed, so hostile keys cannot explode the mapping); SQLite gets them as
+generated columns with indexes, and the text fields as an FTS5 table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    KEYWORD = "keyword"
+    TEXT = "text"
+    FLOAT = "float"
+    INT = "long"
+    BOOL = "boolean"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class Field:
+    path: str  # dotted path into the document
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    fields: dict[str, Field]  # query name -> where it lives in the document
+
+    @property
+    def text_fields(self) -> list[str]:
+        return [name for name, f in self.fields.items() if f.kind is Kind.TEXT]
+
+
+def _f(path: str, kind: Kind) -> Field:
+    return Field(path, kind)
+
+
+K, T, F, B, D = Kind.KEYWORD, Kind.TEXT, Kind.FLOAT, Kind.BOOL, Kind.DATE
+
+BRANDS = Collection(
+    "brands",
+    {
+        "brand_id": _f("brand_id", K),
+        "owner_id": _f("owner_id", K),
+        "name": _f("name", T),
+        "updated_at": _f("updated_at", D),
+    },
+)
+
+LISTINGS = Collection(
+    "listings",
+    {
+        "key": _f("key", K),
+        "marketplace": _f("listing.marketplace", K),
+        "seller_id": _f("listing.seller.id", K),
+        "title": _f("listing.title", T),
+        "price": _f("listing.price", F),
+        "status": _f("status", K),
+        "last_seen_at": _f("last_seen_at", D),
+        "crawl_job_id": _f("listing.crawl_job_id", K),
+    },
+)
+
+SCORED = Collection(
+    "scored",
+    {
+        "listing_key": _f("listing_key", K),
+        "brand_id": _f("brand_id", K),
+        "marketplace": _f("listing.marketplace", K),
+        "seller_id": _f("listing.seller.id", K),
+        "title": _f("listing.title", T),
+        "score": _f("score", F),
+        "flagged": _f("flagged", B),
+        "model_version": _f("model_version", K),
+        "scored_at": _f("scored_at", D),
+    },
+)
+
+CASES = Collection(
+    "cases",
+    {
+        "case_id": _f("case_id", K),
+        "listing_key": _f("listing_key", K),
+        "brand_id": _f("brand_id", K),
+        "state": _f("state", K),
+        "agencies": _f("agencies", K),
+        "score": _f("score", F),
+        "updated_at": _f("updated_at", D),
+    },
+)
+
+CRAWL_RUNS = Collection(
+    "crawl_runs",
+    {
+        "job_id": _f("job_id", K),
+        "brand_id": _f("brand_id", K),
+        "marketplace": _f("marketplace", K),
+        "status": _f("status", K),
+        "started_at": _f("started_at", D),
+    },
+)
+
+API_KEYS = Collection(
+    "api_keys",
+    {
+        "role": _f("role", K),
+        "name": _f("name", K),
+    },
+)
+
+COLLECTIONS: dict[str, Collection] = {c.name: c for c in (BRANDS, LISTINGS, SCORED, CASES, CRAWL_RUNS, API_KEYS)}
