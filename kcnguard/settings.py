@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     store_url: str = Field(
         default="sqlite://",
-        description="sqlite:// (in data_dir), sqlite:///path/store.db, or elasticsearch://host:9200 (http(s):// also accepted)",
+        description="sqlite:// (in data_dir), sqlite:///path/store.db, elasticsearch://host:9200 or http(s)://host:9200",
     )
     namespace: str = Field(
         default="kcnguard",
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     crawl_concurrency_per_domain: int = Field(default=4, ge=1, le=64)
     crawl_obey_robots: bool = Field(default=True)
     user_agent: str = Field(
-        default="KCNGuardBot/0.1 (+https://github.com/kcnguard/kcnguard; counterfeit monitoring for KCN management boards)"
+        default="KCNGuardBot/0.1 (KCN Guard: counterfeit monitoring for industrial-zone management boards)"
     )
 
     flag_threshold: float = Field(
@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     retry_max_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="Longest wait between retries when the bus or store is down"
+    )
+    bus_retention_hours: int = Field(
+        default=168, ge=1, description="The embedded bus deletes messages older than this (Kafka keeps its own)"
     )
 
     @property

@@ -8,8 +8,9 @@ from pydantic import Field
 
 from kcnguard.records.base import AwareDatetime, Record, utcnow
 
-# Enough to see what was wrong with a record without letting one huge payload bloat the topic.
-MAX_RAW_BYTES = 1_000_000
+# Enough to see what was wrong with a record, and small enough (base64 included) to stay under
+# Kafka's default 1 MB message limit.
+MAX_RAW_BYTES = 256 * 1024
 
 
 class DeadLetter(Record):
@@ -18,7 +19,7 @@ class DeadLetter(Record):
     offset: int | None = None
     key: str | None = None
     reason: str = Field(max_length=5000)
-    raw_b64: str = Field(default="", description="The raw bytes, base64, cut at 1 MB")
+    raw_b64: str = Field(default="", max_length=400_000, description="The raw bytes, base64, cut at 256 KiB")
     raw_size: int = 0
     url: str | None = None
     evidence_digest: str | None = None

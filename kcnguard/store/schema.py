@@ -24,6 +24,7 @@ class Kind(StrEnum):
 class Field:
     path: str  # dotted path into the document
     kind: Kind
+    many: bool = False  # the value is a list; a filter matches when any element does
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,8 @@ class Collection:
         return [name for name, f in self.fields.items() if f.kind is Kind.TEXT]
 
 
-def _f(path: str, kind: Kind) -> Field:
-    return Field(path, kind)
+def _f(path: str, kind: Kind, many: bool = False) -> Field:
+    return Field(path, kind, many)
 
 
 K, T, F, B, D = Kind.KEYWORD, Kind.TEXT, Kind.FLOAT, Kind.BOOL, Kind.DATE
@@ -88,7 +89,7 @@ CASES = Collection(
         "listing_key": _f("listing_key", K),
         "brand_id": _f("brand_id", K),
         "state": _f("state", K),
-        "agencies": _f("agencies", K),
+        "agencies": _f("agencies", K, many=True),
         "score": _f("score", F),
         "updated_at": _f("updated_at", D),
     },

@@ -1,0 +1,1 @@
+"""The HTTP API and the inspectors' portal: `api.main:create_app(settings)`."""

@@ -1,0 +1,1 @@
+"""Who is calling: API keys, roles and the scopes each role carries."""

@@ -1,0 +1,1 @@
+"""Registered brands: the things KCN Guard watches the marketplaces for."""

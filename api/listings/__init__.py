@@ -1,0 +1,1 @@
+"""Flagged listings and the stored history of each listing."""

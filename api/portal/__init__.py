@@ -1,0 +1,1 @@
+"""The small server-rendered portal where inspectors and enterprises read flagged listings."""

@@ -1,0 +1,222 @@
+"""Errors as RFC 9457 problem details, Vietnamese first with English alongside.
+
+Every error body is `application/problem+json` with `type`, `title` (English, as the RFC's
+examples are), `status` and `detail` in the caller's language (`?lang=` or Accept-Language,
+Vietnamese by default), plus `detail_vi` and `detail_en` so a client can show either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.i18n import pick_lang
+from kcnguard.errors import ConflictError, TransientError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:kcnguard:problem:"
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class Problem(Exception):
+    """Raise from a view or a service to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        vi: str,
+        en: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(en)
+        self.status, self.kind, self.vi, self.en = status, kind, vi, en
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self, lang: str, instance: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": TYPE_PREFIX + self.kind,
+            "title": TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "detail": self.en if lang == "en" else self.vi,
+            "detail_vi": self.vi,
+            "detail_en": self.en,
+        }
+        if instance:
+            out["instance"] = instance
+        out.update(self.extra)
+        return out
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    headers = {"Content-Language": pick_lang(request), **problem.headers}
+    return JSONResponse(
+        problem.body(pick_lang(request), request.url.path), problem.status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+# Pydantic's own messages are English and sometimes cryptic (a regex); these say what to do.
+_VI_BY_TYPE = {
+    "missing": "thiếu trường bắt buộc",
+    "extra_forbidden": "trường không được phép",
+    "string_too_short": "quá ngắn",
+    "string_too_long": "quá dài",
+    "too_short": "quá ít phần tử",
+    "too_long": "quá nhiều phần tử",
+    "string_type": "phải là chuỗi",
+    "int_parsing": "phải là số nguyên",
+    "int_type": "phải là số nguyên",
+    "float_parsing": "phải là số",
+    "bool_parsing": "phải là true hoặc false",
+    "greater_than": "phải lớn hơn giới hạn",
+    "greater_than_equal": "phải lớn hơn hoặc bằng giới hạn",
+    "less_than": "phải nhỏ hơn giới hạn",
+    "less_than_equal": "phải nhỏ hơn hoặc bằng giới hạn",
+    "json_invalid": "JSON không hợp lệ",
+    "model_attributes_type": "phải là một đối tượng JSON",
+    "dict_type": "phải là một đối tượng JSON",
+    "list_type": "phải là một danh sách",
+    "date_from_datetime_parsing": "ngày không hợp lệ (dùng YYYY-MM-DD)",
+    "date_parsing": "ngày không hợp lệ (dùng YYYY-MM-DD)",
+}
+_SLUG_HINT_EN = (
+    "use 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. 'vinamilk-sua-tuoi')"
+)
+_SLUG_HINT_VI = (
+    "dùng 1-64 ký tự gồm chữ thường không dấu, chữ số, '.', '_' hoặc '-', bắt đầu bằng chữ hoặc số "
+    "(ví dụ 'vinamilk-sua-tuoi')"
+)
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for error in errors[:50]:
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+        field = ".".join(loc) or "(body)"
+        kind = error.get("type", "value_error")
+        en = str(error.get("msg", "invalid value"))
+        vi = _VI_BY_TYPE.get(kind, en)
+        ctx = error.get("ctx") or {}
+        if kind == "string_pattern_mismatch" and "a-z0-9" in str(ctx.get("pattern", "")):
+            en, vi = f"not a valid identifier: {_SLUG_HINT_EN}", f"mã không hợp lệ: {_SLUG_HINT_VI}"
+        elif kind == "value_error":
+            # Our own validators write English sentences (e.g. the Nice class range); keep them whole.
+            en = en.removeprefix("Value error, ")
+            vi = f"giá trị không hợp lệ: {en}"
+        elif "limit_value" in ctx and kind in _VI_BY_TYPE:
+            vi = f"{vi} ({ctx['limit_value']})"
+        elif "max_length" in ctx and kind in _VI_BY_TYPE:
+            vi = f"{vi} (tối đa {ctx['max_length']})"
+        elif "min_length" in ctx and kind in _VI_BY_TYPE:
+            vi = f"{vi} (tối thiểu {ctx['min_length']})"
+        out.append({"field": field, "type": kind, "message_vi": vi, "message_en": en})
+    return out
+
+
+def validation_problem(errors: Sequence[Any]) -> Problem:
+    fields = _field_errors(errors)
+    vi = "Dữ liệu không hợp lệ: " + "; ".join(f"{f['field']}: {f['message_vi']}" for f in fields)
+    en = "Invalid input: " + "; ".join(f"{f['field']}: {f['message_en']}" for f in fields)
+    return Problem(422, "validation", vi, en, errors=fields)
+
+
+_HTTP_TEXT = {
+    404: ("Không tìm thấy đường dẫn này.", "No such path."),
+    405: ("Phương thức này không được hỗ trợ ở đường dẫn này.", "This method is not allowed on this path."),
+}
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error the app can raise with a problem document."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(request, validation_problem(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    async def _record_invalid(request: Request, exc: ValidationError) -> JSONResponse:
+        # A record built from valid-looking input can still break a rule that spans fields.
+        return problem_response(request, validation_problem(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return problem_response(request, body_too_large(exc.max_bytes))
+        vi, en = _HTTP_TEXT.get(exc.status_code, (str(exc.detail), str(exc.detail)))
+        return problem_response(
+            request, Problem(exc.status_code, f"http-{exc.status_code}", vi, en, headers=dict(exc.headers or {}))
+        )
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
+        return problem_response(
+            request,
+            Problem(
+                409,
+                "conflict",
+                "Dữ liệu vừa bị thay đổi bởi một yêu cầu khác; hãy tải lại và thử lại.",
+                f"The data changed under this request; reload and try again ({exc}).",
+            ),
+        )
+
+    @app.exception_handler(TransientError)
+    async def _unavailable(request: Request, exc: TransientError) -> JSONResponse:
+        log.warning("request %s %s failed: store unavailable: %s", request.method, request.url.path, exc)
+        return problem_response(request, store_unavailable())
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while a body streams in past the cap; an HTTPException so FastAPI's body parsing lets it through."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413)
+        self.max_bytes = max_bytes
+
+
+def body_too_large(max_bytes: int) -> Problem:
+    shown = f"{max_bytes:,}"
+    return Problem(
+        413,
+        "body-too-large",
+        f"Nội dung yêu cầu quá lớn: tối đa {shown.replace(',', '.')} byte.",
+        f"The request body is too large: at most {shown} bytes.",
+        max_bytes=max_bytes,
+    )
+
+
+def store_unavailable() -> Problem:
+    return Problem(
+        503,
+        "store-unavailable",
+        "Kho dữ liệu tạm thời không truy cập được; hãy thử lại sau ít phút.",
+        "The data store is unreachable for now; try again in a few minutes.",
+        headers={"Retry-After": "10"},
+    )

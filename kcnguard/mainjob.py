@@ -1,0 +1,279 @@
+"""`kcnguard run`: the whole system on one machine, each service in its own process.
+
+It starts the demo marketplace, the API, the classifier and the crawler, registers the
+demo brands through the API, starts the scheduler (which sends the first crawl cycle at
+once), and reports in the terminal where the flagged listings can be seen. Ctrl-C stops
+every process cleanly. Service logs go to files under the data directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from kcnguard.settings import Settings
+
+log = logging.getLogger("kcnguard.run")
+
+# Seconds a service gets to finish its current batch after SIGTERM before it is killed.
+GRACE_SECONDS = 15
+MAX_RESTARTS = 3
+
+
+@dataclass
+class Child:
+    name: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    log_file: IO[bytes] | None = field(default=None, repr=False)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class MainJob:
+    def __init__(self, settings: Settings, wait_seconds: float = 60.0, exit_after_flagged: bool = False) -> None:
+        self.settings = settings
+        self.wait_seconds = wait_seconds
+        self.exit_after_flagged = exit_after_flagged
+        self.data_dir = settings.data_dir.resolve()
+        self.logs_dir = self.data_dir / "logs"
+        self.stop = threading.Event()
+        self.children: list[Child] = []
+        self.admin_key = settings.admin_key or ""
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        try:
+            problem = self._preflight()
+            if problem:
+                say(problem)
+                return 2
+            self._prepare()
+            for name in ("demo-marketplace", "api", "classifier", "crawler"):
+                self._start(name)
+            if not self._wait_ready():
+                return 1
+            self._register_demo_brands()
+            self._start("scheduler")
+            self._banner()
+            found = self._wait_for_flagged()
+            if self.exit_after_flagged:
+                return 0 if found else 1
+            self._supervise()
+            return 0
+        finally:
+            self._shutdown()
+
+    def _preflight(self) -> str | None:
+        s = self.settings
+        for what, host, port, var in (
+            ("API", s.api_host, s.api_port, "KCNGUARD_API_PORT"),
+            ("demo marketplace", s.demo_host, s.demo_port, "KCNGUARD_DEMO_PORT"),
+        ):
+            if not port_is_free(host, port):
+                return (
+                    f"Cổng {port} ({what}) đang bận — hãy đặt {var} sang cổng khác.\n"
+                    f"Port {port} for the {what} is in use: set {var} to a free port."
+                )
+        return None
+
+    def _prepare(self) -> None:
+        from kcnguard.bus import open_bus
+        from kcnguard.store import open_store
+
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store()
+        store.setup()
+        store.close()
+        with open_bus() as bus:
+            bus.ensure_topics()
+        if not self.admin_key:
+            key_file = self.data_dir / "admin-key"
+            if key_file.exists():
+                self.admin_key = key_file.read_text().strip()
+            else:
+                self.admin_key = "kcn_" + secrets.token_urlsafe(24)
+                key_file.write_text(self.admin_key + "\n")
+                key_file.chmod(0o600)
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "KCNGUARD_DATA_DIR": str(self.data_dir),
+                "KCNGUARD_ADMIN_KEY": self.admin_key,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def _start(self, name: str) -> None:
+        child = next((c for c in self.children if c.name == name), None)
+        if child is None:
+            child = Child(name, self.logs_dir / f"{name}.log")
+            self.children.append(child)
+        child.log_file = open(child.log_path, "ab")  # noqa: SIM115 - kept open for the child's life
+        # A session of its own: Ctrl-C reaches only this process, which then stops the
+        # services in order instead of each one tearing down mid-batch.
+        child.process = subprocess.Popen(
+            [sys.executable, "-m", "kcnguard.cli", name],
+            env=self._env(),
+            stdout=child.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.debug("started %s (pid %s)", name, child.process.pid)
+
+    def _wait_ready(self) -> bool:
+        checks = {
+            "demo-marketplace": f"{self.settings.resolved_demo_url}/robots.txt",
+            "api": f"{self.settings.resolved_api_url}/healthz",
+        }
+        deadline = time.monotonic() + 60
+        pending = dict(checks)
+        while pending and time.monotonic() < deadline and not self.stop.is_set():
+            for name, url in list(pending.items()):
+                child = next(c for c in self.children if c.name == name)
+                if child.process and child.process.poll() is not None:
+                    say(f"Dịch vụ {name} dừng khi khởi động / {name} exited at start-up: see {child.log_path}")
+                    return False
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.3)
+        if pending:
+            say(f"Không khởi động được / not ready in time: {', '.join(pending)} — logs in {self.logs_dir}")
+            return False
+        return True
+
+    def _register_demo_brands(self) -> None:
+        from demo.catalogue import load_brands
+
+        headers = {"X-API-Key": self.admin_key}
+        for brand in load_brands():
+            response = httpx.post(
+                f"{self.settings.resolved_api_url}/v1/brands",
+                json=brand.model_dump(mode="json"),
+                headers=headers,
+                timeout=10,
+            )
+            if response.status_code not in (200, 201, 409):
+                raise RuntimeError(f"registering brand {brand.brand_id} failed: {response.status_code} {response.text}")
+
+    def _banner(self) -> None:
+        api = self.settings.resolved_api_url
+        say(
+            "\nKCN Guard đang chạy / is running\n"
+            f"  Cổng thông tin / portal:   {api}/portal  (khoá quản trị / admin key: {self.admin_key})\n"
+            f"  API:                       {api}/docs   (header X-API-Key)\n"
+            f"  Chợ mẫu / demo marketplace: {self.settings.resolved_demo_url}\n"
+            f"  Nhật ký / logs:            {self.logs_dir}\n"
+            "  Ctrl-C để dừng / to stop\n"
+        )
+
+    def _flagged_counts(self) -> dict[str, int]:
+        headers = {"X-API-Key": self.admin_key}
+        api = self.settings.resolved_api_url
+        brands = httpx.get(f"{api}/v1/brands", headers=headers, timeout=5).json()
+        items = brands.get("items", brands) if isinstance(brands, dict) else brands
+        counts: dict[str, int] = {}
+        for brand in items:
+            response = httpx.get(f"{api}/v1/brands/{brand['brand_id']}/flagged?limit=1", headers=headers, timeout=5)
+            body = response.json()
+            counts[brand["brand_id"]] = int(body.get("total", len(body.get("items", []))))
+        return counts
+
+    def _wait_for_flagged(self) -> bool:
+        started = time.monotonic()
+        deadline = started + self.wait_seconds
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                counts = self._flagged_counts()
+            except (httpx.HTTPError, ValueError, KeyError):
+                counts = {}
+            total = sum(counts.values())
+            if total:
+                # One more beat lets the rest of the first cycle land before the summary.
+                self.stop.wait(3)
+                counts = self._flagged_counts()
+                elapsed = time.monotonic() - started
+                say(f"Sau {elapsed:.0f} giây có {sum(counts.values())} tin đăng bị gắn cờ / flagged listings:")
+                for brand_id, n in sorted(counts.items()):
+                    say(f"  {brand_id:<24} {n:>4}   {self.settings.resolved_api_url}/v1/brands/{brand_id}/flagged")
+                say(f"  Xem / see: {self.settings.resolved_api_url}/portal")
+                return True
+            self._restart_dead()
+            self.stop.wait(1)
+        if not self.stop.is_set():
+            say(f"Chưa có tin đăng bị gắn cờ sau {self.wait_seconds:.0f} giây / none flagged yet: see {self.logs_dir}")
+        return False
+
+    def _supervise(self) -> None:
+        while not self.stop.wait(1):
+            self._restart_dead()
+
+    def _restart_dead(self) -> None:
+        for child in self.children:
+            if child.process is None or child.process.poll() is None:
+                continue
+            if child.restarts >= MAX_RESTARTS:
+                say(f"{child.name} keeps stopping (exit {child.process.returncode}); see {child.log_path}")
+                self.stop.set()
+                return
+            child.restarts += 1
+            say(f"{child.name} stopped (exit {child.process.returncode}); restarting ({child.restarts}/{MAX_RESTARTS})")
+            self._start(child.name)
+
+    def _shutdown(self) -> None:
+        running = [c for c in self.children if c.process and c.process.poll() is None]
+        if running:
+            say("Đang dừng / stopping: " + ", ".join(c.name for c in running))
+        # Producers first, so nothing new arrives while consumers finish their batch.
+        order = ["scheduler", "crawler", "classifier", "api", "demo-marketplace"]
+        for child in sorted(running, key=lambda c: order.index(c.name) if c.name in order else 99):
+            assert child.process is not None
+            child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        for child in running:
+            assert child.process is not None
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{child.name} did not stop in {GRACE_SECONDS}s; killing it")
+                child.process.kill()
+                child.process.wait()
+        for child in self.children:
+            if child.log_file:
+                child.log_file.close()
+        if running:
+            say("Đã dừng / stopped.")
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
