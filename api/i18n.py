@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
@@ -42,3 +42,13 @@ def pick_lang(request: Request) -> Lang:
     if asked in LANGS:
         return asked  # type: ignore[return-value]
     return parse_accept_language(request.headers.get("accept-language", "")) or DEFAULT_LANG
+
+
+def lang_param(
+    request: Request,
+    lang: Annotated[
+        str | None, Query(max_length=10, description="vi (default) or en; else Accept-Language decides")
+    ] = None,
+) -> Lang:
+    """pick_lang as a dependency, so `?lang=` shows in the OpenAPI document."""
+    return pick_lang(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from api.auth.enums import OWNER_BOUND, Role, Scope
@@ -9,6 +10,7 @@ from kcnguard.records.base import clean_text
 from kcnguard.store import Store
 
 KEY_PREFIX = "kcn_"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 def new_key() -> str:
@@ -16,9 +18,7 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def create_key(
-    store: Store, name: str, role: str, owner_id: str | None = None, scopes: list[str] | None = None
-) -> str:
+def create_key(store: Store, name: str, role: str, owner_id: str | None = None, scopes: list[str] | None = None) -> str:
     """Store a new key's hash and return the key itself; it is shown once and never stored."""
     label = clean_text(name)
     if not label or len(label) > 200:
@@ -29,6 +29,8 @@ def create_key(
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}") from None
     if checked_role in OWNER_BOUND and not owner_id:
         raise ValueError(f"a '{checked_role}' key needs the owner_id of the enterprise it belongs to")
+    if owner_id is not None and not _SLUG.match(owner_id):
+        raise ValueError(f"owner_id {owner_id!r} is not a valid identifier (lowercase letters, digits, '.', '_', '-')")
     unknown = [s for s in scopes or [] if s not in Scope._value2member_map_]
     if unknown:
         raise ValueError(f"unknown scopes {unknown}: use some of {', '.join(s.value for s in Scope)}")

@@ -83,19 +83,19 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
 _VI_BY_TYPE = {
     "missing": "thiếu trường bắt buộc",
     "extra_forbidden": "trường không được phép",
-    "string_too_short": "quá ngắn",
-    "string_too_long": "quá dài",
-    "too_short": "quá ít phần tử",
-    "too_long": "quá nhiều phần tử",
+    "string_too_short": "quá ngắn (tối thiểu {min_length} ký tự)",
+    "string_too_long": "quá dài (tối đa {max_length} ký tự)",
+    "too_short": "quá ít phần tử (tối thiểu {min_length})",
+    "too_long": "quá nhiều phần tử (tối đa {max_length})",
     "string_type": "phải là chuỗi",
     "int_parsing": "phải là số nguyên",
     "int_type": "phải là số nguyên",
     "float_parsing": "phải là số",
     "bool_parsing": "phải là true hoặc false",
-    "greater_than": "phải lớn hơn giới hạn",
-    "greater_than_equal": "phải lớn hơn hoặc bằng giới hạn",
-    "less_than": "phải nhỏ hơn giới hạn",
-    "less_than_equal": "phải nhỏ hơn hoặc bằng giới hạn",
+    "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải lớn hơn hoặc bằng {ge}",
+    "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải nhỏ hơn hoặc bằng {le}",
     "json_invalid": "JSON không hợp lệ",
     "model_attributes_type": "phải là một đối tượng JSON",
     "dict_type": "phải là một đối tượng JSON",
@@ -115,24 +115,23 @@ _SLUG_HINT_VI = (
 def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for error in errors[:50]:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body",)]
+        loc = [str(p) for p in error.get("loc", ())]
+        if loc[:1] == ["body"]:
+            loc = loc[1:]
         field = ".".join(loc) or "(body)"
         kind = error.get("type", "value_error")
         en = str(error.get("msg", "invalid value"))
-        vi = _VI_BY_TYPE.get(kind, en)
         ctx = error.get("ctx") or {}
+        try:
+            vi = _VI_BY_TYPE[kind].format(**ctx) if kind in _VI_BY_TYPE else en
+        except (KeyError, IndexError, ValueError):
+            vi = en
         if kind == "string_pattern_mismatch" and "a-z0-9" in str(ctx.get("pattern", "")):
             en, vi = f"not a valid identifier: {_SLUG_HINT_EN}", f"mã không hợp lệ: {_SLUG_HINT_VI}"
         elif kind == "value_error":
             # Our own validators write English sentences (e.g. the Nice class range); keep them whole.
             en = en.removeprefix("Value error, ")
             vi = f"giá trị không hợp lệ: {en}"
-        elif "limit_value" in ctx and kind in _VI_BY_TYPE:
-            vi = f"{vi} ({ctx['limit_value']})"
-        elif "max_length" in ctx and kind in _VI_BY_TYPE:
-            vi = f"{vi} (tối đa {ctx['max_length']})"
-        elif "min_length" in ctx and kind in _VI_BY_TYPE:
-            vi = f"{vi} (tối thiểu {ctx['min_length']})"
         out.append({"field": field, "type": kind, "message_vi": vi, "message_en": en})
     return out
 

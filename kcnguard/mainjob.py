@@ -191,7 +191,7 @@ class MainJob:
         say(
             "\nKCN Guard đang chạy / is running\n"
             f"  Cổng thông tin / portal:   {api}/portal  (khoá quản trị / admin key: {self.admin_key})\n"
-            f"  API:                       {api}/docs   (header X-API-Key)\n"
+            f"  API:                       {api}/v1  (OpenAPI: {api}/openapi.json, header X-API-Key)\n"
             f"  Chợ mẫu / demo marketplace: {self.settings.resolved_demo_url}\n"
             f"  Nhật ký / logs:            {self.logs_dir}\n"
             "  Ctrl-C để dừng / to stop\n"

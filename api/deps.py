@@ -1,0 +1,52 @@
+"""What views depend on: the store (once it is ready) and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from api.auth.enums import Scope
+from api.auth.models import Principal
+from api.auth.service import authenticate, key_from_headers, require_scope
+from api.i18n import Lang, lang_param
+from api.lifecycle import StoreKeeper
+from api.problems import store_unavailable
+from kcnguard.store import Store
+
+
+def get_keeper(request: Request) -> StoreKeeper:
+    return request.app.state.keeper
+
+
+def get_store(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> Store:
+    if not keeper.ready.is_set():
+        raise store_unavailable()
+    return keeper.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+LangDep = Annotated[Lang, Depends(lang_param)]
+
+
+def get_principal(
+    store: StoreDep,
+    x_api_key: Annotated[str | None, Header(description="Your API key (or use Authorization: Bearer)")] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    return authenticate(store, key_from_headers(x_api_key, authorization))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def requires(scope: Scope) -> Callable[[Principal], Principal]:
+    """A dependency: the caller, provided its key carries `scope` (else 403)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        require_scope(principal, scope)
+        return principal
+
+    check.__name__ = f"requires_{scope.value.replace(':', '_')}"
+    return check

@@ -1,0 +1,61 @@
+"""The API's hold on the store: set it up at start-up, and keep trying while it is down.
+
+The API must come up even when the store is not there yet (a container started before
+Elasticsearch): it logs what is wrong, answers /healthz, says not-ready on /readyz and
+503 on data routes, and keeps retrying set-up with backoff in the background.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from kcnguard.backoff import Backoff
+from kcnguard.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class StoreKeeper:
+    def __init__(self, store: Store, admin_key: str = "", retry_max_seconds: float = 30.0) -> None:
+        self.store = store
+        self.admin_key = admin_key
+        self.retry_max_seconds = retry_max_seconds
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.last_error: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Try set-up once now; if the store is down, keep trying in the background."""
+        if self._try_setup():
+            return
+        self._thread = threading.Thread(target=self._retry, name="api-store-setup", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        self.stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _retry(self) -> None:
+        backoff = Backoff(first=0.5, longest=self.retry_max_seconds)
+        while backoff.wait(self.stop):
+            if self._try_setup():
+                return
+
+    def _try_setup(self) -> bool:
+        try:
+            self.store.setup()
+            if self.admin_key:
+                self.store.put_api_key(self.admin_key, "admin (KCNGUARD_ADMIN_KEY)", "admin")
+                log.info("registered the admin key from KCNGUARD_ADMIN_KEY")
+        except Exception as exc:  # any failure here means "not ready yet", never a crash
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("store set-up failed, API not ready; retrying with backoff: %s", self.last_error)
+            return False
+        if self.last_error:
+            log.info("store set-up succeeded after earlier failures; API ready")
+        self.last_error = None
+        self.ready.set()
+        return True

@@ -1,0 +1,83 @@
+"""The API application: `create_app(settings)` wires routers, error handling, limits and the store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import problems
+from api.brands.views import router as brands_router
+from api.health.views import router as health_router
+from api.lifecycle import StoreKeeper
+from api.limits import MAX_BODY_BYTES, BodySizeLimit
+from api.listings.views import router as listings_router
+from api.portal.views import STATIC_DIR
+from api.portal.views import router as portal_router
+from kcnguard.settings import Settings, get_settings
+from kcnguard.store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+KCN Guard: các tin đăng nghi là hàng giả của nhãn hiệu doanh nghiệp trong các khu công nghiệp.
+Counterfeit-listing monitoring for the brands of a province's industrial-zone enterprises.
+
+Xác thực / Authentication: `X-API-Key: <key>` or `Authorization: Bearer <key>`.
+Lỗi / Errors: RFC 9457 problem details (`application/problem+json`), Vietnamese by default,
+English with `?lang=en` or `Accept-Language: en`.
+"""
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The API; opens the store the settings name unless given one (which the caller then owns)."""
+    settings = settings or get_settings()
+    owns_store = store is None
+    if store is None:
+        if settings.store_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings.store_url, namespace=settings.namespace, data_dir=settings.data_dir)
+    keeper = StoreKeeper(store, admin_key=settings.admin_key, retry_max_seconds=settings.retry_max_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        keeper.start()
+        log.info(
+            "API up: store %s, namespace %s, ready=%s", settings.store_url, settings.namespace, keeper.ready.is_set()
+        )
+        try:
+            yield
+        finally:
+            keeper.close()
+            if owns_store:
+                keeper.store.close()
+
+    app = FastAPI(
+        title="KCN Guard API",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # The interactive docs pull scripts from a CDN; the schema itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.keeper = keeper
+    app.state.settings = settings
+    problems.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+
+    app.include_router(health_router)
+    app.include_router(brands_router)
+    app.include_router(listings_router)
+    app.include_router(portal_router)
+    app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/portal/", status_code=307)
+
+    return app

@@ -1,0 +1,139 @@
+"""Shared fixtures for the API tests: a real SQLite store, the app on it, keys of every role, records to seed.
+
+Imported by the other test_api_*.py modules; it holds no tests of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.keys import create_key
+from api.main import create_app
+from kcnguard.records import Brand, Case, Listing, Reason, ScoredListing, Seller
+from kcnguard.settings import Settings
+from kcnguard.store import Store, open_store
+
+
+@dataclass(frozen=True)
+class Keys:
+    admin: str
+    inspector: str
+    acme: str  # enterprise owning brands of owner "acme"
+    beta: str  # enterprise owning brands of owner "beta"
+    partner: str
+
+
+@pytest.fixture
+def store(tmp_path: Path, namespace: str) -> Iterator[Store]:
+    opened = open_store(f"sqlite:///{tmp_path}/s.db", namespace=namespace)
+    opened.setup()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, namespace: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace)
+
+
+@pytest.fixture
+def keys(store: Store) -> Keys:
+    return Keys(
+        admin=create_key(store, "ops", "admin"),
+        inspector=create_key(store, "thanh tra Lan", "inspector"),
+        acme=create_key(store, "Acme portal", "enterprise", owner_id="acme"),
+        beta=create_key(store, "Beta portal", "enterprise", owner_id="beta"),
+        partner=create_key(store, "QLTT tỉnh", "partner", owner_id="qltt"),
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, store: Store, keys: Keys) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store)) as test_client:
+        yield test_client
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"X-API-Key": key}
+
+
+def brand_body(brand_id: str = "sua-acme", owner_id: str = "acme", **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "brand_id": brand_id,
+        "owner_id": owner_id,
+        "owner_name": f"Công ty {owner_id}",
+        "name": f"Nhãn {brand_id}",
+        "aliases": ["alias " + brand_id],
+        "trademarks": [{"number": "4-0312345-000", "nice_classes": [29, 32]}],
+        "products": [{"name": "Sữa tươi 1L", "reference_price_vnd": 32000}],
+    }
+    body.update(changes)
+    return body
+
+
+def seed_brand(store: Store, brand_id: str, owner_id: str, name: str | None = None) -> Brand:
+    return store.put_brand(
+        Brand(brand_id=brand_id, owner_id=owner_id, owner_name=f"Công ty {owner_id}", name=name or brand_id)
+    )
+
+
+REASONS = [
+    Reason(
+        code="price_far_below", weight=1.8, vi="Giá thấp hơn nhiều so với giá tham khảo", en="Price far below reference"
+    ),
+    Reason(code="counterfeit_term", weight=2.4, vi="Tiêu đề có từ 'hàng nhái'", en="Title says 'replica'"),
+]
+
+
+def scored(
+    brand_id: str,
+    listing_id: str,
+    score: float,
+    title: str = "Sữa tươi giá rẻ",
+    flagged: bool | None = None,
+    price: float = 9000,
+    captured_at: datetime | None = None,
+) -> ScoredListing:
+    listing = Listing(
+        marketplace="demo",
+        listing_id=listing_id,
+        url=f"https://demo.example/item/{listing_id}",
+        title=title,
+        price=price,
+        seller=Seller(id=f"s-{listing_id}", name=f"Shop {listing_id}"),
+        captured_at=captured_at or datetime(2024, 5, 1, tzinfo=UTC),
+        evidence_digest=hashlib.sha256(listing_id.encode()).hexdigest(),
+    )
+    return ScoredListing(
+        listing=listing,
+        brand_id=brand_id,
+        score=score,
+        flagged=score >= 0.5 if flagged is None else flagged,
+        threshold=0.5,
+        reasons=REASONS,
+        model_version="test-1",
+    )
+
+
+def seed_scored(store: Store, items: list[ScoredListing], with_listings: bool = True) -> None:
+    if with_listings:
+        store.upsert_listings([s.listing for s in items])
+        # A second sighting a day later, so history has more than one entry.
+        store.upsert_listings(
+            [s.listing.model_copy(update={"captured_at": s.listing.captured_at + timedelta(days=1)}) for s in items]
+        )
+    store.put_scored(items)
+    store.refresh()
+
+
+def open_case(store: Store, item: ScoredListing) -> Case:
+    case, _ = store.open_case(Case.open_for(item.listing.key, item.brand_id, item.score, actor="classifier"))
+    store.refresh()
+    return case.record
