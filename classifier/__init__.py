@@ -1,0 +1,1 @@
+"""The classifier service: scores raw listings against the registered brands and opens cases."""

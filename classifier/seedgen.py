@@ -1,0 +1,338 @@
+"""Writes data/seed_listings.jsonl: the synthetic, labelled listings the built-in model learns from.
+
+Run `python -m classifier.seedgen` after changing the templates; the output is committed so
+the model's version (a hash of the data) only moves when the data does. The listings mimic
+the vocabulary and price patterns of Vietnamese marketplaces against the fictional brands of
+data/seed_brands.json; nothing here comes from real marketplace data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from kcnguard.records import Brand, Listing
+
+DATA = Path(__file__).parent / "data"
+SEED = 20240601
+MARKETPLACES = ["shopee", "lazada", "tiki", "sendo"]
+
+PRODUCTS = {
+    "footwear": ["Giày", "Giày thể thao nam", "Giày sneaker nữ", "Giày chạy bộ", "Dép quai ngang"],
+    "audio": ["Tai nghe bluetooth", "Loa bluetooth mini", "Tai nghe không dây", "Tai nghe chụp tai"],
+    "smartphone": ["Điện thoại", "Điện thoại", "Điện thoại thông minh", "Smartphone"],
+    "watches": ["Đồng hồ nam", "Đồng hồ nữ", "Đồng hồ cơ", "Đồng hồ dây da"],
+    "cosmetics": ["Kem dưỡng da", "Son môi lì", "Sữa rửa mặt", "Serum dưỡng trắng"],
+    "bags": ["Balo laptop", "Túi xách da nữ", "Túi đeo chéo", "Ví da nam"],
+    "electronics_accessories": ["Cáp sạc nhanh", "Củ sạc 20W", "Sạc dự phòng 10000mAh", "Cáp type-c"],
+    "dairy": ["Sữa bột", "Sữa bột trẻ em", "Sữa công thức", "Sữa bột người lớn"],
+}
+MODELS = {
+    "lotus-step": ["Runner", "Court", "Runner 2", "Court Low"],
+    "hanami-audio": ["Buds", "Buds Pro", "Box Speaker", "H2"],
+    "kira-phone": ["X2", "Pro", "X2 Lite", "Pro Max"],
+    "mekong-watch": ["Classic", "Diver", "Classic 40mm", "Automatic"],
+    "sen-vang": ["Gold", "Hồng Sâm", "Ngọc Trai", "Trà Xanh"],
+    "truong-son-bags": ["Classic", "Explorer", "Mini", "Office"],
+    "nova-charge": ["1m", "2m", "PD 20W", "GaN 65W"],
+    "bamboo-milk": ["Gold 800g", "Kid 400g", "Grow 900g", "Gold"],
+}
+COUNTERFEIT_TERMS = [
+    "Rep 1:1",
+    "rep 1:1",
+    "siêu cấp",
+    "sieu cap",
+    "Siêu Cấp VIP",
+    "like auth",
+    "Like Auth 99%",
+    "super fake",
+    "SF",
+    "F1",
+    "hàng loại 1",
+    "hang loai 1",
+    "nhái",
+    "hàng nhái",
+    "AAA",
+    "hàng AAA+",
+    "mirror quality",
+    "hàng copy",
+    "replica",
+    "REP",
+    "hàng fake",
+    "fake 1:1",
+    "bản copy",
+    "hàng clone",
+    "1:1",
+    "giống auth 99%",
+    "hàng f1",
+]
+EXTRAS = [
+    "full box",
+    "freeship",
+    "giá rẻ",
+    "bảo hành 1 đổi 1",
+    "hàng đẹp",
+    "cao cấp",
+    "size 36-43",
+    "hot trend 2024",
+    "giá xưởng",
+    "có sẵn",
+    "ảnh thật",
+    "đủ màu",
+    "hàng mới về",
+    "sale sốc",
+    "",
+    "",
+    "",
+]
+HONEST_EXTRAS = [
+    "chính hãng",
+    "hàng chính hãng",
+    "bảo hành 12 tháng",
+    "mới 100%",
+    "nguyên seal",
+    "có hóa đơn VAT",
+    "",
+    "",
+    "freeship",
+    "giao nhanh 2h",
+    "new 2024",
+    "fullbox",
+]
+SHOPS = [
+    "Shop Giày Đẹp 247",
+    "Tổng Kho Sỉ Lẻ",
+    "Minh Anh Store",
+    "Hàng Hiệu Giá Rẻ",
+    "Thời Trang Hà Nội",
+    "Tiệm Nhà Bông",
+    "Phụ Kiện Số 1",
+    "Kho Hàng Quảng Châu",
+    "Bảo Ngọc Shop",
+    "TechZone VN",
+    "Mỹ Phẩm Xinh",
+    "Mẹ và Bé Online",
+    "Đồng Hồ Sài Gòn",
+    "Gia Dụng Tiện Ích",
+    "Lucky Shop 88",
+    "Hoàng Long Mobile",
+    "Shop Nhập Khẩu",
+    "Tuấn Phát Store",
+]
+ACCESSORIES = {
+    "kira-phone": [
+        "Ốp lưng {brand} {model} silicon trong suốt",
+        "Ốp lưng cho {brand} {model} chống sốc",
+        "Kính cường lực {brand} {model} full màn",
+        "Cáp sạc cho {brand} {model} type-c 1m",
+        "Bao da dùng cho {brand} {model}",
+        "Miếng dán màn hình {brand} {model}",
+        "Giá đỡ điện thoại tương thích {brand}",
+    ],
+    "hanami-audio": [
+        "Hộp đựng tai nghe cho {brand} {model}",
+        "Nút tai silicon thay thế cho {brand} {model}",
+        "Ốp case tai nghe {brand} {model} hình gấu",
+        "Đệm tai thay thế dùng cho {brand} {model}",
+        "Túi đựng loa {brand} {model} chống sốc",
+    ],
+    "mekong-watch": [
+        "Dây đeo {brand} {model} da bò 20mm",
+        "Dây đeo thay thế cho {brand} {model}",
+        "Kính cường lực mặt đồng hồ {brand} {model}",
+        "Hộp đựng đồng hồ dùng cho {brand}",
+    ],
+    "lotus-step": [
+        "Lót giày dành cho {brand} {model}",
+        "Dây giày thay thế cho giày {brand}",
+        "Túi chống bụi cho giày {brand} {model}",
+        "Xịt vệ sinh giày dùng cho {brand}",
+    ],
+    "truong-son-bags": ["Túi chống bụi dành cho balo {brand}", "Dây đeo thay thế cho túi {brand} {model}"],
+}
+GENERIC = [
+    ("Giày sneaker nam loại 1 giá rẻ", 120000),
+    ("Tai nghe bluetooth hàng loại 1", 90000),
+    ("Áo thun nam cotton loại 1", 65000),
+    ("Hoa giả trang trí phòng khách", 45000),
+    ("Camera giả chống trộm có đèn nháy", 75000),
+    ("Máy soi tiền giả UV mini", 95000),
+    ("Tóc giả nữ ngắn tự nhiên", 150000),
+    ("Lông mi giả 3D hộp 10 cặp", 35000),
+    ("Cây giả để bàn văn phòng", 85000),
+    ("Bút thử tiền giả", 15000),
+    ("Dummy camera CCTV fake camera chống trộm", 70000),
+    ("Pin AAA Panasonic vỉ 4 viên", 30000),
+    ("Hạt giống dưa hấu F1 năng suất cao", 20000),
+    ("Tem chống hàng giả in theo yêu cầu", 200000),
+    ("Ví da nam giả da cao cấp", 99000),
+    ("Đồng hồ treo tường giả gỗ", 180000),
+    ("Giày sneaker rep 1:1 không logo", 250000),
+    ("Túi xách nữ sieu cap dep", 160000),
+    ("Điện thoại cũ giá rẻ loại 1", 900000),
+    ("Sữa bột nguyên kem loại 1 túi 1kg", 120000),
+    ("Kem dưỡng da handmade loại 1", 60000),
+    ("Cáp sạc nhanh 3A type-c loại 1", 25000),
+    ("Balo laptop chống nước loại 1", 190000),
+    ("Móng giả đính đá", 40000),
+]
+NEGATIVE_KEYWORD_TITLES = {
+    "lotus-step": ["Bánh Lotus Biscoff hộp 250g", "Bánh lotus nhân kem"],
+    "hanami-audio": ["Set ăn Hanami Sushi 2 người", "Vé lễ hội Hanami Đà Nẵng"],
+    "mekong-watch": ["Tour du lịch Mekong 2 ngày", "Sách ảnh Mekong Delta"],
+    "sen-vang": ["Hạt giống hoa sen vàng", "Chè sen nhãn nhục"],
+    "truong-son-bags": ["Bản đồ đường Trường Sơn", "Sách Dãy Trường Sơn hùng vĩ"],
+    "nova-charge": ["Đĩa than Bossa Nova", "Căn hộ Novaland"],
+    "bamboo-milk": ["Đũa tre tre trúc 10 đôi", "Ống hút tre trúc"],
+    "kira-phone": [],
+}
+
+
+def _obfuscate(name: str, rng: random.Random) -> str:
+    letters = [c for c in name if not c.isspace()]
+    style = rng.randrange(5)
+    rest = " " + " ".join(name.split()[1:]) if " " in name else ""
+    if style == 0:
+        return ".".join(c.upper() for c in name.split()[0]) + rest
+    if style == 1:
+        leet = {"o": "0", "i": "1", "e": "3", "a": "@", "s": "$"}
+        out, swapped = [], False
+        for c in name:
+            if not swapped and c.lower() in leet and out and out[-1].isalpha():
+                out.append(leet[c.lower()])
+                swapped = True
+            else:
+                out.append(c)
+        return "".join(out)
+    if style == 2:
+        return "-".join(c.upper() for c in name.split()[0]) + rest
+    if style == 3:
+        return " ".join(letters).upper()
+    return "*".join(name.split()[0][i : i + 2] for i in range(0, len(name.split()[0]), 2)) + rest
+
+
+class _Gen:
+    def __init__(self, brands: list[Brand]) -> None:
+        self.brands = brands
+        self.rng = random.Random(SEED)
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, brand: Brand, title: str, price: float | None, label: int, kind: str, **extra: Any) -> None:
+        rng = self.rng
+        n = len(self.rows)
+        marketplace = extra.pop("marketplace", rng.choice(MARKETPLACES))
+        seller = extra.pop("seller", {"id": f"shop{rng.randrange(10_000, 99_999)}", "name": rng.choice(SHOPS)})
+        listing = Listing(
+            marketplace=marketplace,
+            listing_id=f"seed{n:05d}",
+            url=f"https://{marketplace}.example/seed{n:05d}",
+            title=" ".join(title.split()),
+            description=extra.pop("description", None),
+            price=None if price is None else float(round(price, -3) or 1000),
+            original_price=extra.pop("original_price", None),
+            seller=seller,
+            sold_count=rng.choice([None, rng.randrange(0, 5000)]),
+            evidence_digest=hashlib.sha256(f"seed{n}{title}".encode()).hexdigest(),
+            captured_at="2024-06-01T00:00:00Z",
+            query_brand_id=brand.brand_id,
+        )
+        self.rows.append({"label": label, "kind": kind, "listing": listing.to_doc()})
+
+    def product(self, brand: Brand) -> tuple[str, str]:
+        return self.rng.choice(PRODUCTS[brand.category or "footwear"]), self.rng.choice(MODELS[brand.brand_id])
+
+    def official_seller(self, brand: Brand) -> tuple[str, dict[str, Any]]:
+        seller = self.rng.choice(brand.official_sellers)
+        return seller.marketplace, {
+            "id": seller.seller_id,
+            "name": seller.seller_name,
+            "official": self.rng.random() < 0.5,
+        }
+
+    def run(self) -> list[dict[str, Any]]:
+        rng = self.rng
+        for brand in self.brands:
+            low = brand.min_reference_price_vnd or 500_000
+            name = brand.name
+            for _ in range(14):
+                product, model = self.product(brand)
+                term = rng.choice(COUNTERFEIT_TERMS)
+                title = rng.choice(
+                    [
+                        f"{product} {name} {model} {term} {rng.choice(EXTRAS)}",
+                        f"{term} {product} {name} {model} {rng.choice(EXTRAS)}",
+                        f"{product} {name.lower()} {model} {term}",
+                        f"[{term}] {name} {model} {rng.choice(EXTRAS)}",
+                    ]
+                )
+                ratio = rng.choice([rng.uniform(0.06, 0.3), rng.uniform(0.3, 0.6), rng.uniform(0.6, 1.0)])
+                self.add(brand, title, low * ratio, 1, "counterfeit_term")
+            for _ in range(6):
+                product, model = self.product(brand)
+                title = f"{product} {_obfuscate(name, rng)} {model} {rng.choice(EXTRAS)}"
+                self.add(brand, title, low * rng.uniform(0.1, 0.7), 1, "obfuscated_brand")
+            for _ in range(6):
+                product, model = self.product(brand)
+                hook = rng.choice(["giá sốc", "xả kho", "thanh lý", ""])
+                title = f"{product} {name} {model} {rng.choice(HONEST_EXTRAS)} {hook}"
+                self.add(brand, title, low * rng.uniform(0.04, 0.27), 1, "implausible_price")
+            for i in range(9):
+                product, model = self.product(brand)
+                marketplace, seller = self.official_seller(brand)
+                title = rng.choice(
+                    [
+                        f"[Chính hãng] {product} {name} {model}",
+                        f"{name} {model} - {product} chính hãng {rng.choice(HONEST_EXTRAS)}",
+                        f"{product} {name} {model} Official {rng.choice(HONEST_EXTRAS)}",
+                        f"{name} {model} {rng.choice(HONEST_EXTRAS)}",
+                    ]
+                )
+                ratio = rng.uniform(0.45, 0.7) if i == 0 else rng.uniform(0.8, 1.6)
+                self.add(
+                    brand,
+                    title,
+                    low * ratio,
+                    0,
+                    "official_store",
+                    marketplace=marketplace,
+                    seller=seller,
+                    original_price=float(round(low * 1.3, -3)),
+                    description="Tem chống hàng giả, bảo hành chính hãng.",
+                )
+            for _ in range(8):
+                product, model = self.product(brand)
+                title = rng.choice(
+                    [
+                        f"{product} {name} {model} {rng.choice(HONEST_EXTRAS)}",
+                        f"{name} {model} {product} {rng.choice(HONEST_EXTRAS)}",
+                        f"{product} {name} {model} size {rng.randrange(36, 44)}",
+                        f"{name} {model} cũ 95% còn bảo hành",
+                    ]
+                )
+                self.add(brand, title, low * rng.uniform(0.7, 2.0), 0, "reseller")
+            for template in ACCESSORIES.get(brand.brand_id, []):
+                model = rng.choice(MODELS[brand.brand_id])
+                brand_name = rng.choice([name, name.lower(), name.upper()])
+                title = template.format(brand=brand_name, model=model) + " " + rng.choice(EXTRAS)
+                self.add(brand, title, rng.uniform(15_000, 180_000), 0, "descriptive_accessory")
+            for title, price in rng.sample(GENERIC, 6):
+                self.add(brand, title, price * rng.uniform(0.8, 1.2), 0, "generic_or_legit_gia")
+            for title in NEGATIVE_KEYWORD_TITLES.get(brand.brand_id, []):
+                self.add(brand, title, rng.uniform(30_000, 300_000), 0, "negative_keyword")
+        return self.rows
+
+
+def main() -> None:
+    brands = [Brand.model_validate(b) for b in json.loads((DATA / "seed_brands.json").read_text())]
+    rows = _Gen(brands).run()
+    with (DATA / "seed_listings.jsonl").open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    print(f"wrote {len(rows)} seed listings ({sum(r['label'] for r in rows)} labelled 1)")
+
+
+if __name__ == "__main__":
+    main()

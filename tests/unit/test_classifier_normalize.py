@@ -1,0 +1,56 @@
+"""Vietnamese normalisation: folding, and seeing through the spellings sellers use to dodge filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.normalize import deobfuscate, fold, has_vietnamese_marks, nfc_lower, normalize
+
+
+def test_nfc_and_lowercase_make_one_spelling_of_decomposed_text() -> None:
+    decomposed = "Sie\u0302u Ca\u0302\u0301p"  # "Siêu Cấp" typed with combining marks
+    assert nfc_lower(decomposed) == "siêu cấp"
+    assert nfc_lower("  Giày\u200b   Đẹp ") == "giày đẹp"
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("Siêu Cấp", "sieu cap"), ("Đồng hồ", "dong ho"), ("Hàng nhái", "hang nhai"), ("Ốp lưng", "op lung")],
+)
+def test_fold_removes_diacritics_and_the_d_stroke(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_fold_keeps_offsets_of_the_lowercase_text() -> None:
+    text = "Giày Siêu Cấp ĐẸP ổn định"
+    assert len(fold(text)) == len(nfc_lower(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("N.I.K.E Air", "nike air"),
+        ("V-I-N-A milk", "vina milk"),
+        ("d...a...s", "das"),
+        ("L O T U S step", "lotus step"),
+        ("n1ke air max 90", "nike air max 90"),
+        ("ad1d@s", "adidas"),
+        ("l0tus st3p", "lotus step"),
+        ("a*ple watch", "aple watch"),
+        ("iρhone 13", "iphone 13"),  # Greek rho
+        ("Аpple", "apple"),  # Cyrillic A
+    ],
+)
+def test_deobfuscate_sees_through_spelling_tricks(text: str, plain: str) -> None:
+    assert normalize(text).deobfuscated == plain
+
+
+@pytest.mark.parametrize("text", ["size 3-4-5 tuổi", "samsung a11 s23 j330", "giá 500k", "iphone 13 pro", "sạc 3a"])
+def test_deobfuscate_leaves_model_numbers_sizes_and_prices_alone(text: str) -> None:
+    assert deobfuscate(fold(text)) == fold(text)
+
+
+def test_accent_detection() -> None:
+    assert has_vietnamese_marks("Giày đẹp")
+    assert has_vietnamese_marks("do dep") is False
+    assert has_vietnamese_marks("đo")

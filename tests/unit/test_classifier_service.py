@@ -1,0 +1,171 @@
+"""The classifier handler on the embedded bus and SQLite store: listing in; score, case and event out, once."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import pytest
+
+from classifier.model import TrainedModel, seed_brands, train_seed
+from classifier.service import BrandRegistry, build_handler
+from kcnguard.bus.embedded import EmbeddedBus
+from kcnguard.bus.worker import RecordWorker
+from kcnguard.errors import StoreUnavailable
+from kcnguard.records import Brand, CaseEvent, CaseState, Listing, ScoredListing
+from kcnguard.settings import Settings
+from kcnguard.store import Query, Store
+from kcnguard.store.sqlite import SqliteDocumentStore
+from kcnguard.topics import CASE_EVENTS, RAW_LISTINGS, SCORED_LISTINGS
+
+
+@pytest.fixture(scope="module")
+def trained() -> TrainedModel:
+    return train_seed()
+
+
+@pytest.fixture
+def env(tmp_path: Path, namespace: str):
+    bus = EmbeddedBus(tmp_path / "bus.sqlite3", namespace=namespace, retention_hours=24)
+    store = Store(SqliteDocumentStore(tmp_path / "store.sqlite3", namespace=namespace))
+    store.setup()
+    bus.ensure_topics()
+    for brand in seed_brands():
+        store.put_brand(brand)
+    yield bus, store
+    bus.close()
+    store.close()
+
+
+def raw(title: str, price: float, listing_id: str = "100", **extra: object) -> Listing:
+    return Listing(
+        marketplace="shopee",
+        listing_id=listing_id,
+        url=f"https://shopee.vn/i/{listing_id}",
+        title=title,
+        price=price,
+        evidence_digest=hashlib.sha256(title.encode()).hexdigest(),
+        **extra,
+    )
+
+
+def drain(bus: EmbeddedBus, topic, group: str) -> list[bytes]:
+    with bus.subscribe(group, [topic]) as consumer:
+        out: list[bytes] = []
+        while batch := consumer.poll(500, 0.2):
+            out.extend(m.value for m in batch)
+            consumer.commit(batch)
+        return out
+
+
+def test_a_counterfeit_listing_is_stored_scored_and_opens_one_case(env, tmp_path: Path, trained: TrainedModel) -> None:
+    bus, store = env
+    settings = Settings(data_dir=tmp_path / "data")
+    handle = build_handler(store, bus, settings, trained)
+    fake = raw("Giày Lotus Step Runner rep 1:1 full box", 150_000, "1")
+    case_brand = raw("Ốp lưng cho Kira Phone X2", 30_000, "2")
+    unbranded = raw("Khăn mặt cotton", 20_000, "3")
+    handle([fake, case_brand, unbranded])
+    bus.flush()
+
+    assert store.get_listing(fake.key) is not None and store.get_listing(unbranded.key) is not None
+    scored = store.get_scored(fake.key, "lotus-step")
+    assert scored is not None and scored.flagged and scored.model_version == trained.version
+    accessory = store.get_scored(case_brand.key, "kira-phone")
+    assert accessory is not None and not accessory.flagged
+    store.refresh()
+    cases = store.search_cases(Query(size=50)).items
+    assert [(c.listing_key, c.brand_id) for c in cases] == [(fake.key, "lotus-step")]
+    assert cases[0].history[0].actor == "classifier"
+
+    events = [CaseEvent.model_validate_json(v) for v in drain(bus, CASE_EVENTS, "t-events")]
+    assert [(e.kind, e.listing_key) for e in events] == [("opened", fake.key)]
+    published = [ScoredListing.model_validate_json(v) for v in drain(bus, SCORED_LISTINGS, "t-scored")]
+    assert {(s.listing.key, s.brand_id) for s in published} == {
+        (fake.key, "lotus-step"),
+        (case_brand.key, "kira-phone"),
+    }
+
+    # Replaying the batch (at-least-once delivery) creates no second case; the untouched case's
+    # event goes out again with the same id (a crash may have lost the first), for consumers to drop.
+    handle([fake, case_brand, unbranded])
+    bus.flush()
+    store.refresh()
+    assert store.search_cases(Query(size=50)).total == 1
+    again = [CaseEvent.model_validate_json(v) for v in drain(bus, CASE_EVENTS, "t-events")]
+    assert [e.event_id for e in again] == [e.event_id for e in events]
+
+    # Once an inspector has acted on the case, a re-score announces nothing more.
+    current = store.get_case(cases[0].case_id)
+    store.save_case(current.record.transition(CaseState.CONFIRMED, "inspector-a"), current.version)
+    handle([fake])
+    bus.flush()
+    assert drain(bus, CASE_EVENTS, "t-events") == []
+    assert len(store.get_listing(fake.key).record.history) == 1
+
+
+def test_the_worker_runs_the_handler_from_the_raw_topic(env, tmp_path: Path, trained: TrainedModel) -> None:
+    bus, store = env
+    settings = Settings(data_dir=tmp_path / "data")
+    bus.publish_records(RAW_LISTINGS, [raw("Đồng hồ Mekong Watch siêu cấp", 300_000, "9")])
+    bus.publish(RAW_LISTINGS, b'{"not": "a listing"}')
+    bus.flush()
+    worker = RecordWorker(
+        bus, "classifier", RAW_LISTINGS, build_handler(store, bus, settings, trained), poll_seconds=0.2
+    )
+    try:
+        settled = 0
+        for _ in range(20):
+            settled += worker.run_once()
+            if settled >= 2:
+                break
+    finally:
+        worker.close()
+    assert worker.stats.handled == 1 and worker.stats.dead_lettered == 1
+    assert store.get_scored("shopee:9", "mekong-watch").flagged
+
+
+def test_new_brands_are_picked_up_after_the_ttl(env) -> None:
+    _bus, store = env
+    now = [0.0]
+    registry = BrandRegistry(store, ttl=30, clock=lambda: now[0])
+    before = {b.brand_id for b in registry.brands()}
+    newcomer = Brand(brand_id="que-huong", owner_id="o", owner_name="O", name="Quê Hương")
+    store.put_brand(newcomer)
+    store.refresh()
+    assert {b.brand_id for b in registry.brands()} == before  # still cached
+    now[0] = 31.0
+    assert "que-huong" in {b.brand_id for b in registry.brands()}
+
+
+def test_store_outages_propagate_so_the_worker_retries(env, tmp_path: Path, trained: TrainedModel) -> None:
+    bus, store = env
+    handle = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
+
+    def down(*_args: object, **_kw: object) -> None:
+        raise StoreUnavailable("store down")
+
+    store.upsert_listings = down  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable):
+        handle([raw("Giày Lotus Step rep", 100_000)])
+
+
+def test_records_other_than_listings_are_refused(env, tmp_path: Path, trained: TrainedModel) -> None:
+    bus, store = env
+    handle = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
+    with pytest.raises(TypeError, match="Listing"):
+        handle([seed_brands()[0]])
+
+
+def test_run_stops_when_asked(tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch, trained) -> None:
+    from classifier import service
+
+    monkeypatch.setattr(service, "load_or_train", lambda *_a, **_k: trained)
+    settings = Settings(data_dir=tmp_path / "data", namespace=namespace, worker_poll_seconds=0.1)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(settings, stop))
+    thread.start()
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
