@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,9 +93,10 @@ class Store:
             pending.setdefault(listing.key, []).append(listing)
         order = list(pending)
         done: dict[str, StoredListing] = {}
-        for _ in range(MAX_MERGE_ATTEMPTS):
+        for attempt in range(MAX_MERGE_ATTEMPTS):
             if not pending:
                 break
+            _pause(attempt)
             existing = self.docs.mget(schema.LISTINGS.name, list(pending))
             writes: list[Write] = []
             merged: dict[str, StoredListing] = {}
@@ -124,7 +127,8 @@ class Store:
         return Versioned(StoredListing.model_validate(doc.body), doc.version) if doc else None
 
     def mark_removed(self, key: str, at: datetime | None = None) -> StoredListing | None:
-        for _ in range(MAX_MERGE_ATTEMPTS):
+        for attempt in range(MAX_MERGE_ATTEMPTS):
+            _pause(attempt)
             current = self.get_listing(key)
             if current is None:
                 return None
@@ -212,6 +216,12 @@ class Store:
     def find_api_key(self, raw_key: str) -> ApiKey | None:
         doc = self.docs.get(schema.API_KEYS.name, hash_api_key(raw_key))
         return ApiKey(**doc.body) if doc else None
+
+
+def _pause(attempt: int) -> None:
+    # Writers that lost a race and retry at once tend to collide again; a random pause spreads them out.
+    if attempt:
+        time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
 
 
 def _records(page: Page, model: type[R]) -> RecordPage[R]:

@@ -1,0 +1,394 @@
+"""The embedded document store: one SQLite file, safe across threads and processes.
+
+Each collection is a table (rid, id, version, body as JSON) with a generated column per declared
+field and indexes for the filter+sort queries the services run; text fields are folded into one
+FTS5 table kept in step by the same transaction that writes the document. The file runs in WAL
+mode so readers never wait for the writer, and every write batch takes the write lock up front
+(BEGIN IMMEDIATE), so two processes never deadlock upgrading a read into a write.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kcnguard.errors import StoreUnavailable
+from kcnguard.store import checked, schema
+from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write, WriteResult
+from kcnguard.store.schema import Field, Kind
+from kcnguard.store.words import index_text
+
+log = logging.getLogger(__name__)
+
+_NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+# Dates are compared as UTC ISO strings with milliseconds, the form checked.date_value gives query values.
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%fZ"
+
+# Beyond the one index per field: the queries that must stay fast with millions of rows. The review
+# queue (flagged scores of a brand, best first) is read by every inspector page.
+COMPOSITE_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "scored": [("brand_id", "flagged", "score DESC"), ("flagged", "score DESC")],
+    "listings": [("marketplace", "last_seen_at"), ("status", "last_seen_at")],
+    "cases": [("brand_id", "state", "updated_at"), ("state", "updated_at")],
+    "crawl_runs": [("brand_id", "started_at")],
+}
+
+# SQLite messages that mean the file, not the statement, is the problem: worth a retry once fixed.
+_UNAVAILABLE = (
+    "locked",
+    "busy",
+    "unable to open",
+    "readonly",
+    "read-only",
+    "disk i/o",
+    "not a database",
+    "disk is full",
+    "malformed",
+    "no such table",
+)
+
+# Keep bound parameters well under SQLite's limit in mget.
+_MGET_CHUNK = 500
+
+
+def _json_path(path: str) -> str:
+    # Paths come from schema.py only; quoting each step keeps any character in a key harmless.
+    return "$" + "".join(f'."{step}"' for step in path.split("."))
+
+
+def _value_sql(field: Field, sql: str) -> str:
+    return f"strftime('{_DATE_FORMAT}', {sql})" if field.kind is Kind.DATE else sql
+
+
+def _column(name: str) -> str:
+    return f'"f_{name}"'
+
+
+class SqliteDocumentStore(DocumentStore):
+    def __init__(self, path: Path, namespace: str = "kcnguard", busy_timeout: float = 15.0) -> None:
+        if not _NAMESPACE.match(namespace):
+            raise ValueError(f"namespace {namespace!r} must be 1-64 letters, digits, '_', '.' or '-'")
+        self.path = Path(path)
+        self.namespace = namespace
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+
+    # Connections ----------------------------------------------------------------------------
+
+    def _table(self, collection: str, suffix: str = "") -> str:
+        return f'"{self.namespace}__{collection}{suffix}"'
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreUnavailable("kho dữ liệu đã đóng / the store was closed")
+        conn = getattr(self._local, "conn", None)
+        # A connection must not cross a fork: the child opens its own.
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        with self._guard("open"):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise sqlite3.OperationalError(f"unable to open database file: {exc}") from exc
+            conn = sqlite3.connect(
+                str(self.path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self._set_wal(conn)
+            except BaseException:
+                conn.close()
+                raise
+        self._local.conn, self._local.pid = conn, os.getpid()
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _set_wal(self, conn: sqlite3.Connection) -> None:
+        # Switching to WAL needs a moment alone with the file; a second process starting at the same
+        # time may see "locked" once, after which the mode is set in the file for good.
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise sqlite3.OperationalError(f"unable to open database file in WAL mode (got {mode})")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            message = str(exc).lower()
+            if not any(m in message for m in _UNAVAILABLE):
+                raise
+            if "no such table" in message:
+                hint = "chưa khởi tạo kho: chạy `kcnguard setup` / the store is not set up: run setup() first"
+            elif "locked" in message or "busy" in message:
+                hint = (
+                    "tệp đang bị khoá bởi tiến trình khác / the file stayed locked by another process "
+                    f"for {self.busy_timeout:.0f}s; retry, or find the process holding it"
+                )
+            else:
+                hint = (
+                    "kiểm tra thư mục tồn tại và ghi được, hoặc đặt KCNGUARD_STORE_URL / check that the folder "
+                    "exists and is writable and the file is a SQLite database, or set KCNGUARD_STORE_URL"
+                )
+            raise StoreUnavailable(f"SQLite store {self.path} ({what}): {exc}. {hint}") from exc
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        with self._guard(what):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # Schema ---------------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        # One transaction under the write lock: two processes setting up at once take turns, and the
+        # second finds everything in place.
+        with self._write("setup") as conn:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table('_meta')} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            for coll in schema.COLLECTIONS.values():
+                self._setup_collection(conn, coll)
+
+    def _setup_collection(self, conn: sqlite3.Connection, coll: schema.Collection) -> None:
+        table = self._table(coll.name)
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            "rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, body TEXT NOT NULL)"
+        )
+        # New declared fields become new columns; existing rows get them for free (virtual columns).
+        present = {row[1] for row in conn.execute(f"PRAGMA table_xinfo({table})")}
+        for name, f in coll.fields.items():
+            if f.many or f"f_{name}" in present:
+                continue
+            expr = _value_sql(f, f"json_extract(body, '{_json_path(f.path)}')")
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {_column(name)} GENERATED ALWAYS AS ({expr}) VIRTUAL")
+        for name, f in coll.fields.items():
+            if not f.many:
+                index = self._table(coll.name, f"__{name}")
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({_column(name)})")
+        for parts in COMPOSITE_INDEXES.get(coll.name, []):
+            names = [p.split()[0] for p in parts]
+            unknown = [n for n in names if n not in coll.fields or coll.fields[n].many]
+            if unknown:
+                raise ValueError(f"composite index on {coll.name} names undeclared fields {unknown}")
+            cols = ", ".join(_column(n) + p[len(n) :] for n, p in zip(names, parts, strict=True))
+            index = self._table(coll.name, "__" + "_".join(names))
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({cols}, id)")
+        if coll.text_fields:
+            self._setup_text(conn, coll)
+
+    def _setup_text(self, conn: sqlite3.Connection, coll: schema.Collection) -> None:
+        fts = self._table(coll.name, "__fts")
+        conn.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(text, tokenize='unicode61 remove_diacritics 2')"
+        )
+        # When the declared text fields change, the folded text of every document is rebuilt.
+        signature = json.dumps([coll.fields[n].path for n in coll.text_fields])
+        key = f"fts:{coll.name}"
+        row = conn.execute(f"SELECT value FROM {self._table('_meta')} WHERE key = ?", (key,)).fetchone()
+        if row and row[0] == signature:
+            return
+        conn.execute(f"DELETE FROM {fts}")
+        for rid, body in conn.execute(f"SELECT rid, body FROM {self._table(coll.name)}").fetchall():
+            conn.execute(f"INSERT INTO {fts} (rowid, text) VALUES (?, ?)", (rid, self._text(coll, json.loads(body))))
+        conn.execute(f"INSERT OR REPLACE INTO {self._table('_meta')} (key, value) VALUES (?, ?)", (key, signature))
+
+    @staticmethod
+    def _text(coll: schema.Collection, body: dict[str, Any]) -> str:
+        return index_text(checked.pluck(body, coll.fields[n].path) for n in coll.text_fields)
+
+    def drop(self) -> None:
+        """Remove this namespace's tables (tests, and an operator's reset)."""
+        with self._write("drop") as conn:
+            for coll in schema.COLLECTIONS.values():
+                conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name)}")
+                conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name, '__fts')}")
+            conn.execute(f"DROP TABLE IF EXISTS {self._table('_meta')}")
+
+    def ping(self) -> None:
+        with self._guard("ping"):
+            self._conn().execute(f"SELECT count(*) FROM {self._table('_meta')}").fetchone()
+
+    # Reads ----------------------------------------------------------------------------------
+
+    def get(self, collection: str, doc_id: str) -> Doc | None:
+        coll = checked.collection(collection)
+        with self._guard("get"):
+            row = (
+                self._conn()
+                .execute(f"SELECT id, version, body FROM {self._table(coll.name)} WHERE id = ?", (doc_id,))
+                .fetchone()
+            )
+        return _doc(row) if row else None
+
+    def mget(self, collection: str, ids: Sequence[str]) -> dict[str, Doc]:
+        coll = checked.collection(collection)
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Doc] = {}
+        with self._guard("mget"):
+            conn = self._conn()
+            for start in range(0, len(wanted), _MGET_CHUNK):
+                chunk = wanted[start : start + _MGET_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT id, version, body FROM {self._table(coll.name)} WHERE id IN ({marks})"
+                for row in conn.execute(sql, chunk):
+                    found[row[0]] = _doc(row)
+        return found
+
+    def search(self, collection: str, query: Query) -> Page:
+        q = checked.check(collection, query)
+        where, params = self._where(q)
+        table = self._table(q.collection.name)
+        with self._guard("search"):
+            conn = self._conn()
+            total = conn.execute(f"SELECT count(*) FROM {table} AS t WHERE {where}", params).fetchone()[0]
+            if q.size == 0 or q.offset >= total:
+                return Page([], total)
+            order = [
+                f"t.{_column(s.name)} DESC" if s.descending else f"t.{_column(s.name)} ASC NULLS LAST" for s in q.sort
+            ]
+            sql = (
+                f"SELECT t.id, t.version, t.body FROM {table} AS t WHERE {where} "
+                f"ORDER BY {', '.join([*order, 't.id ASC'])} LIMIT ? OFFSET ?"
+            )
+            rows = conn.execute(sql, [*params, q.size, q.offset]).fetchall()
+        return Page([_doc(r) for r in rows], total)
+
+    def _where(self, q: checked.CheckedQuery) -> tuple[str, list[Any]]:
+        conds: list[str] = []
+        params: list[Any] = []
+        for flt in q.filters:
+            marks = ",".join("?" * len(flt.values))
+            if flt.field.many:
+                value = _value_sql(flt.field, "value")
+                each = f"json_each(t.body, '{_json_path(flt.field.path)}')"
+                conds.append(f"EXISTS (SELECT 1 FROM {each} WHERE {value} IN ({marks}))")
+            else:
+                conds.append(f"t.{_column(flt.name)} IN ({marks})")
+            params.extend(flt.values)
+        for rng in q.ranges:
+            bounds = [(op, v) for op, v in ((">=", rng.gte), ("<=", rng.lte)) if v is not None]
+            if not bounds:
+                continue
+            if rng.field.many:
+                value = _value_sql(rng.field, "value")
+                test = " AND ".join(f"{value} {op} ?" for op, _ in bounds)
+                conds.append(f"EXISTS (SELECT 1 FROM json_each(t.body, '{_json_path(rng.field.path)}') WHERE {test})")
+            else:
+                conds.extend(f"t.{_column(rng.name)} {op} ?" for op, _ in bounds)
+            params.extend(v for _, v in bounds)
+        if q.words is not None:
+            if not q.words:
+                conds.append("0")
+            else:
+                fts = self._table(q.collection.name, "__fts")
+                conds.append(f"t.rid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)")
+                # Words hold letters and digits only, so quoting each makes it a plain term, never syntax.
+                params.append(" ".join(f'"{w}"' for w in q.words))
+        return (" AND ".join(conds) or "1"), params
+
+    # Writes ---------------------------------------------------------------------------------
+
+    def bulk_write(self, collection: str, writes: Sequence[Write]) -> list[WriteResult]:
+        coll = checked.collection(collection)
+        table = self._table(coll.name)
+        fts = self._table(coll.name, "__fts") if coll.text_fields else None
+        results: list[WriteResult] = []
+        prepared: list[tuple[Write, str, str] | WriteResult] = []
+        for w in writes:
+            problem = checked.id_problem(w.id)
+            if problem is None and not isinstance(w.body, dict):
+                problem = "document body must be a JSON object"
+            if problem is None:
+                try:
+                    body = json.dumps(w.body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+                    body.encode()  # a lone surrogate cannot be stored as UTF-8
+                except (TypeError, ValueError) as exc:
+                    problem = f"document is not JSON: {exc}"
+            if problem is not None:
+                prepared.append(WriteResult(str(w.id), False, error=problem))
+            else:
+                prepared.append((w, body, self._text(coll, w.body) if fts else ""))
+        with self._write("bulk_write") as conn:
+            for item in prepared:
+                if isinstance(item, WriteResult):
+                    results.append(item)
+                    continue
+                w, body, text = item
+                row = conn.execute(f"SELECT rid, version FROM {table} WHERE id = ?", (w.id,)).fetchone()
+                if w.if_version == CREATE and row is not None:
+                    results.append(WriteResult(w.id, False, error="conflict"))
+                    continue
+                if w.if_version not in (None, CREATE) and (row is None or str(row[1]) != w.if_version):
+                    results.append(WriteResult(w.id, False, error="conflict"))
+                    continue
+                if row is None:
+                    rid = conn.execute(
+                        f"INSERT INTO {table} (id, version, body) VALUES (?, 1, ?)", (w.id, body)
+                    ).lastrowid
+                    version = 1
+                    if fts:
+                        conn.execute(f"INSERT INTO {fts} (rowid, text) VALUES (?, ?)", (rid, text))
+                else:
+                    rid, version = row[0], row[1] + 1
+                    conn.execute(f"UPDATE {table} SET version = ?, body = ? WHERE rid = ?", (version, body, rid))
+                    if fts:
+                        conn.execute(f"UPDATE {fts} SET text = ? WHERE rowid = ?", (text, rid))
+                results.append(WriteResult(w.id, True, version=str(version)))
+        return results
+
+    def delete(self, collection: str, doc_id: str) -> bool:
+        coll = checked.collection(collection)
+        with self._write("delete") as conn:
+            row = conn.execute(f"SELECT rid FROM {self._table(coll.name)} WHERE id = ?", (doc_id,)).fetchone()
+            if row is None:
+                return False
+            conn.execute(f"DELETE FROM {self._table(coll.name)} WHERE rid = ?", (row[0],))
+            if coll.text_fields:
+                conn.execute(f"DELETE FROM {self._table(coll.name, '__fts')} WHERE rowid = ?", (row[0],))
+        return True
+
+    def refresh(self, collection: str) -> None:
+        checked.collection(collection)  # every committed write is already visible
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.Error as exc:
+                log.warning("closing a SQLite connection to %s failed: %s", self.path, exc)
+
+
+def _doc(row: tuple[str, int, str]) -> Doc:
+    return Doc(row[0], json.loads(row[2]), str(row[1]))
