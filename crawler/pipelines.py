@@ -1,0 +1,74 @@
+"""Item pipelines: validate listings and publish them; publish quarantined pages. Marketplace-blind."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+
+from crawler.sink import ItemSink, sink_of
+from kcnguard.records import DeadLetter, Listing
+
+log = logging.getLogger(__name__)
+
+
+class ListingPipeline:
+    """Re-validates each Listing (a spider may have copied it without validation) and publishes it.
+
+    An invalid listing is not dropped: it is turned into a DeadLetter for the next pipeline.
+    """
+
+    def __init__(self, sink: ItemSink, stats: Any) -> None:
+        self.sink, self.stats = sink, stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ListingPipeline:
+        return cls(sink_of(crawler), crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Listing):
+            return item
+        try:
+            listing = Listing.model_validate(item.model_dump())
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+            return DeadLetter.of(
+                item.model_dump_json().encode(),
+                f"invalid listing: {problems}",
+                source="crawl",
+                url=item.url,
+                evidence_digest=item.evidence_digest,
+                key=item.crawl_job_id,
+                worker="crawler/pipeline",
+            )
+        self.sink.listing(listing)
+        self.stats.inc_value("kcnguard/listings")
+        log.debug("listing %s published for job %s", listing.key, listing.crawl_job_id)
+        return listing
+
+
+class DeadLetterPipeline:
+    """Publishes quarantined pages with their reason, and quarantines anything a spider should not yield."""
+
+    def __init__(self, sink: ItemSink, stats: Any) -> None:
+        self.sink, self.stats = sink, stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DeadLetterPipeline:
+        return cls(sink_of(crawler), crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Listing):
+            return item
+        letter = (
+            item
+            if isinstance(item, DeadLetter)
+            else DeadLetter.of(
+                repr(item).encode(), f"a spider yielded a {type(item).__name__}, not a Listing", source="crawl"
+            )
+        )
+        self.sink.dead_letter(letter)
+        self.stats.inc_value("kcnguard/quarantined")
+        log.warning("page %s quarantined: %s", letter.url, letter.reason)
+        return letter

@@ -1,0 +1,126 @@
+"""The scheduler: one crawl job per brand, marketplace and query, on each brand's interval.
+
+Job ids are deterministic (brand, marketplace, query, time slot), so sending a cycle twice
+in one slot sends the same jobs, which the crawler runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import unicodedata
+from datetime import datetime
+
+from kcnguard.backoff import Backoff
+from kcnguard.bus import Bus, open_bus
+from kcnguard.errors import TransientError
+from kcnguard.records import Brand, CrawlJob, utcnow
+from kcnguard.settings import Settings
+from kcnguard.store import Store, open_store
+from kcnguard.topics import CRAWL_JOBS
+
+log = logging.getLogger("crawler.scheduler")
+
+_LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
+_PAGE = 500
+
+
+def fold(text: str) -> str:
+    """Case- and diacritics-insensitive spelling, so "Sen Hong" and "Sen Hồng" are one query."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def queries_for(brand: Brand) -> list[str]:
+    """The brand's name and aliases, once each, minus any that contains one of its negative keywords."""
+    negatives = [fold(word) for word in brand.negative_keywords if fold(word)]
+    seen: set[str] = set()
+    queries: list[str] = []
+    for name in brand.names:
+        folded = fold(name)
+        if not folded or folded in seen or any(word in folded for word in negatives):
+            continue
+        seen.add(folded)
+        queries.append(name)
+    return queries
+
+
+def time_slot(brand: Brand, now: datetime) -> str:
+    """The interval the moment falls in, counted from the epoch: same slot, same job ids."""
+    interval = brand.crawl_interval_minutes * 60
+    return f"{brand.crawl_interval_minutes}m-{int(now.timestamp()) // interval}"
+
+
+def all_brands(store: Store) -> list[Brand]:
+    brands: list[Brand] = []
+    while True:
+        page = store.list_brands(size=_PAGE, offset=len(brands))
+        brands.extend(page.items)
+        if not page.items or len(brands) >= page.total:
+            return brands
+
+
+def jobs_for(brand: Brand, settings: Settings, now: datetime) -> list[CrawlJob]:
+    marketplaces = [m for m in settings.marketplaces if not brand.marketplaces or m in brand.marketplaces]
+    slot = time_slot(brand, now)
+    return [
+        CrawlJob(
+            job_id=CrawlJob.make_id(brand.brand_id, marketplace, query, slot),
+            brand_id=brand.brand_id,
+            marketplace=marketplace,
+            query=query,
+            max_pages=settings.crawl_max_pages,
+            created_at=now,
+        )
+        for marketplace in marketplaces
+        for query in queries_for(brand)
+    ]
+
+
+def schedule_cycle(store: Store, bus: Bus, settings: Settings, now: datetime | None = None) -> list[CrawlJob]:
+    """Publish this slot's crawl jobs for every brand and flush; returns the jobs sent."""
+    now = now or utcnow()
+    jobs = [job for brand in all_brands(store) for job in jobs_for(brand, settings, now)]
+    if jobs:
+        bus.publish_records(CRAWL_JOBS, jobs, keys=[job.job_id for job in jobs])
+        bus.flush()
+    log.info("scheduler: %d crawl jobs sent", len(jobs))
+    return jobs
+
+
+def run(settings: Settings, stop: threading.Event) -> None:
+    """Send a cycle every crawl_interval_seconds until `stop`; a job already sent this slot is not sent again."""
+    backoff = Backoff(longest=settings.retry_max_seconds)
+    store: Store | None = None
+    bus: Bus | None = None
+    sent: set[str] = set()
+    log.info("scheduler: a cycle every %ds to %s", settings.crawl_interval_seconds, ", ".join(settings.marketplaces))
+    while not stop.is_set():
+        try:
+            if store is None:
+                store = open_store(settings.store_url, settings.namespace, settings.data_dir)
+                store.setup()
+            if bus is None:
+                bus = open_bus(settings.bus_url, settings.namespace, settings.data_dir)
+                bus.ensure_topics()
+            now = utcnow()
+            jobs = [job for brand in all_brands(store) for job in jobs_for(brand, settings, now)]
+            due = [job for job in jobs if job.job_id not in sent]
+            if due:
+                bus.publish_records(CRAWL_JOBS, due, keys=[job.job_id for job in due])
+                bus.flush()
+            # Only this cycle's ids can recur (ids carry the slot), so the memory stays one cycle big.
+            sent = {job.job_id for job in jobs}
+            log.info("scheduler: %d new crawl jobs sent", len(due))
+            backoff.reset()
+            stop.wait(settings.crawl_interval_seconds)
+        except TransientError as exc:
+            log.warning("scheduler: %s; retrying", exc)
+            backoff.wait(stop)
+        except Exception as exc:  # a bad brand document or a bug must not end the scheduler
+            log.exception("scheduler: cycle failed: %s: %s; retrying", type(exc).__name__, exc)
+            backoff.wait(stop)
+    for closeable in (bus, store):
+        if closeable is not None:
+            closeable.close()
+    log.info("scheduler: stopped")

@@ -1,0 +1,1 @@
+"""An offline demo marketplace with fictional KCN brands, served locally for demos and tests."""
