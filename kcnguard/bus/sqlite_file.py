@@ -41,9 +41,7 @@ class SqliteFile:
 
     def _connect(self) -> sqlite3.Connection:
         with self.unavailable_as_error("opening"):
-            conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             # FULL: a committed publish or offset survives a power cut, which at-least-once relies on.
             conn.execute("PRAGMA synchronous=FULL")

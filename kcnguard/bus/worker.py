@@ -101,6 +101,7 @@ class RecordWorker:
                 records.append((message, decode(self.topic, message)))
             except ValueError as exc:
                 dead.append(self._dead_letter(message, str(exc)))
+        undecodable = len(dead)
         if records and not self._handle_all(records, dead):
             return 0  # stopping mid-retry: nothing committed, the batch comes back
         if dead:
@@ -120,7 +121,7 @@ class RecordWorker:
             self.consumer.commit(messages)
         except RebalancedError as exc:
             log.warning("%s: %s; the new owner re-delivers", self.name, exc)
-        self.stats.handled += len(records)
+        self.stats.handled += len(records) - (len(dead) - undecodable)  # rejected by the handler: not handled
         return len(messages)
 
     def _handle_all(self, records: list[tuple[Message, Record]], dead: list[DeadLetter]) -> bool:
