@@ -19,6 +19,11 @@ from kcnguard.records import Brand, Listing, Reason, ScoredListing, utcnow
 MIN_REASON_WEIGHT = 0.05
 MAX_SIGNAL_REASONS = 6
 MAX_NGRAMS = 4
+# A listing that never names a brand (it only turned up in that brand's search results) cannot
+# infringe the brand's mark by its text, however counterfeit its wording: the rule caps its score
+# below any sensible threshold, and says so as a reason of its own.
+NO_MENTION_CAP = 0.2
+NO_MENTION_RULE = "no_brand_mention_cap"
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,34 @@ class Scorer:
                 if abs(weight) >= MIN_REASON_WEIGHT
             ][:MAX_SIGNAL_REASONS]
             reasons += _ngram_reasons(ngrams)
+            score = float(np.clip(scores[i], 0.0, 1.0))
+            if not feats.evidence.match.name_found and score > NO_MENTION_CAP:
+                reasons.append(_no_mention_reason(feats, score))
+                score = NO_MENTION_CAP
             reasons.sort(key=lambda r: -abs(r.weight))
-            out.append(Explained(float(np.clip(scores[i], 0.0, 1.0)), reasons))
+            out.append(Explained(score, reasons))
         return out
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def _no_mention_reason(feats: Features, score: float) -> Reason:
+    brand = feats.evidence.match.brand.name
+    return Reason(
+        code=NO_MENTION_RULE,
+        weight=round(_logit(NO_MENTION_CAP) - _logit(score), 4),
+        vi=(
+            f"Quy tắc: tin đăng không nêu tên {brand} nên không bị coi là xâm phạm nhãn hiệu này; "
+            f"điểm {score:.2f} được hạ xuống {NO_MENTION_CAP:.2f}"
+        ),
+        en=(
+            f"Rule: the listing does not name {brand}, so it is not taken as infringing that mark; "
+            f"its score {score:.2f} is capped at {NO_MENTION_CAP:.2f}"
+        ),
+    )
 
 
 def _ngram_reasons(ngrams: list[tuple[str, float]]) -> list[Reason]:

@@ -179,7 +179,7 @@ class MainJob:
         for brand in load_brands():
             response = httpx.post(
                 f"{self.settings.resolved_api_url}/v1/brands",
-                json=brand.model_dump(mode="json"),
+                json=brand.model_dump(mode="json", exclude={"schema_version", "created_at", "updated_at"}),
                 headers=headers,
                 timeout=10,
             )

@@ -99,7 +99,9 @@ def test_history_is_bounded() -> None:
     stored = StoredListing.first(listing())
     for day in range(1, MAX_HISTORY + 10):
         stored = stored.seen_again(
-            listing(captured_at=T0 + timedelta(hours=day), evidence_digest=hashlib.sha256(str(day).encode()).hexdigest())
+            listing(
+                captured_at=T0 + timedelta(hours=day), evidence_digest=hashlib.sha256(str(day).encode()).hexdigest()
+            )
         )
     assert len(stored.history) == MAX_HISTORY
 
@@ -121,12 +123,16 @@ def test_case_walks_the_state_machine_and_keeps_every_step() -> None:
 
 def test_ids_are_deterministic_so_replays_are_idempotent() -> None:
     assert Case.make_id("demo:1", "b") == Case.make_id("demo:1", "b") != Case.make_id("demo:1", "c")
-    assert CrawlJob.make_id("b", "demo", "Giày", "2026-11-28T06") == CrawlJob.make_id("b", "demo", "giày", "2026-11-28T06")
+    assert CrawlJob.make_id("b", "demo", "Giày", "2026-11-28T06") == CrawlJob.make_id(
+        "b", "demo", "giày", "2026-11-28T06"
+    )
 
 
 def test_brand_validates_trademarks_and_sellers() -> None:
     with pytest.raises(ValidationError, match="Nice classes"):
-        Brand(brand_id="b", owner_id="o", owner_name="O", name="B", trademarks=[{"number": "4-1", "nice_classes": [46]}])
+        Brand(
+            brand_id="b", owner_id="o", owner_name="O", name="B", trademarks=[{"number": "4-1", "nice_classes": [46]}]
+        )
     with pytest.raises(ValidationError, match="seller_id or a seller_name"):
         Brand(brand_id="b", owner_id="o", owner_name="O", name="B", official_sellers=[{"marketplace": "demo"}])
     brand = Brand(
