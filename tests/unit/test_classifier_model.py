@@ -184,3 +184,20 @@ def test_a_foreign_model_file_is_refused(tmp_path: Path) -> None:
 def test_non_vnd_prices_give_no_price_signal(scorer: Scorer) -> None:
     scored = one(scorer, listing("Giày Lotus Step Runner", 20.0, currency="USD"), "lotus-step")
     assert not any(r.code.startswith("price_") for r in scored.reasons)
+
+
+def test_a_listing_that_never_names_the_brand_it_was_found_for_is_not_flagged_for_it(scorer: Scorer) -> None:
+    # Counterfeit wording and a tiny price, but for another maker's goods: found by the
+    # Lotus Step crawl job only because the marketplace's search is loose.
+    item = listing("Kem trộn trắng da rep 1:1 siêu cấp", 15_000, query_brand_id="lotus-step")
+    scored = one(scorer, item, "lotus-step")
+    assert not scored.flagged and scored.score <= 0.2
+    rule = next(r for r in scored.reasons if r.code == "no_brand_mention_cap")
+    assert rule.weight < 0 and "Lotus Step" in rule.vi and "Lotus Step" in rule.en
+
+
+def test_the_same_wording_naming_the_brand_is_flagged(scorer: Scorer) -> None:
+    item = listing("Giày Lotus Step rep 1:1 siêu cấp", 150_000, query_brand_id="lotus-step")
+    scored = one(scorer, item, "lotus-step")
+    assert scored.flagged
+    assert all(r.code != "no_brand_mention_cap" for r in scored.reasons)
