@@ -97,7 +97,6 @@ def cmd_setup(_args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
     from api.keys import create_key
-
     from kcnguard.store import open_store
 
     store = open_store()
@@ -135,7 +134,6 @@ def cmd_brands_load(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_crawl_now(_args: argparse.Namespace, settings: Settings) -> int:
     from crawler.scheduler import schedule_cycle
-
     from kcnguard.bus import open_bus
     from kcnguard.store import open_store
 
