@@ -89,12 +89,20 @@ def schedule_cycle(store: Store, bus: Bus, settings: Settings, now: datetime | N
 
 
 def run(settings: Settings, stop: threading.Event) -> None:
-    """Send a cycle every crawl_interval_seconds until `stop`; a job already sent this slot is not sent again."""
+    """Look every scheduler_check_seconds for brands due a crawl until `stop`.
+
+    A brand is due when its own interval has entered a new slot; a job already sent for the
+    slot is not sent again, so a brand registered a minute ago is crawled within a minute.
+    """
     backoff = Backoff(longest=settings.retry_max_seconds)
     store: Store | None = None
     bus: Bus | None = None
     sent: set[str] = set()
-    log.info("scheduler: a cycle every %ds to %s", settings.crawl_interval_seconds, ", ".join(settings.marketplaces))
+    log.info(
+        "scheduler: looking for due brands every %ds; marketplaces: %s",
+        settings.scheduler_check_seconds,
+        ", ".join(settings.marketplaces),
+    )
     while not stop.is_set():
         try:
             if store is None:
@@ -111,9 +119,10 @@ def run(settings: Settings, stop: threading.Event) -> None:
                 bus.flush()
             # Only this cycle's ids can recur (ids carry the slot), so the memory stays one cycle big.
             sent = {job.job_id for job in jobs}
-            log.info("scheduler: %d new crawl jobs sent", len(due))
+            if due:
+                log.info("scheduler: %d new crawl jobs sent", len(due))
             backoff.reset()
-            stop.wait(settings.crawl_interval_seconds)
+            stop.wait(settings.scheduler_check_seconds)
         except TransientError as exc:
             log.warning("scheduler: %s; retrying", exc)
             backoff.wait(stop)

@@ -50,8 +50,10 @@ class Settings(BaseSettings):
     crawl_marketplaces: str = Field(
         default="demo", description="Comma-separated marketplaces the scheduler sends jobs to"
     )
-    crawl_interval_seconds: int = Field(
-        default=3600, ge=10, description="How often the scheduler looks for brands due a crawl"
+    scheduler_check_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="How often the scheduler looks for brands due a crawl (each brand has its own interval)",
     )
     crawl_max_pages: int = Field(default=3, ge=1, le=100)
     crawl_concurrency_per_domain: int = Field(default=4, ge=1, le=64)

@@ -9,7 +9,7 @@ from api.brands.models import BrandInBase
 from api.problems import Problem
 from kcnguard.errors import ConflictError
 from kcnguard.records import Brand, utcnow
-from kcnguard.store import CREATE, RecordPage, Store, schema
+from kcnguard.store import RecordPage, Store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def create_brand(store: Store, principal: Principal, brand_in: BrandInBase) -> B
     _check_owner(principal, brand.owner_id)
     try:
         # Create-only, so two registrations of one brand_id cannot silently overwrite each other.
-        store.docs.put(schema.BRANDS.name, brand.brand_id, brand.to_doc(), if_version=CREATE)
+        store.create_brand(brand)
     except ConflictError:
         raise Problem(
             409,

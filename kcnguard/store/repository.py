@@ -71,8 +71,21 @@ class Store:
     # Brands ---------------------------------------------------------------------------------
 
     def put_brand(self, brand: Brand) -> Brand:
+        """Create or replace a brand."""
         self.docs.put(schema.BRANDS.name, brand.brand_id, brand.to_doc())
+        self._brands_changed()
         return brand
+
+    def create_brand(self, brand: Brand) -> Brand:
+        """Create a brand; ConflictError when its brand_id is taken, so nobody overwrites another's."""
+        self.docs.put(schema.BRANDS.name, brand.brand_id, brand.to_doc(), if_version=CREATE)
+        self._brands_changed()
+        return brand
+
+    def _brands_changed(self) -> None:
+        # Brands change rarely and are listed right after (the scheduler, the classifier's
+        # registry): make the change visible to search now rather than at Elasticsearch's next refresh.
+        self.docs.refresh(schema.BRANDS.name)
 
     def get_brand(self, brand_id: str) -> Brand | None:
         doc = self.docs.get(schema.BRANDS.name, brand_id)

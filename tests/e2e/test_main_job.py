@@ -1,5 +1,5 @@
-"""The main job on embedded defaults: everything starts, flagged listings show up at the API and
-on the portal within a minute, and Ctrl-C stops every process cleanly."""
+"""The main job, on embedded defaults and on Kafka + Elasticsearch: everything starts, flagged
+listings show up at the API and on the portal within a minute, and Ctrl-C stops every process cleanly."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, elasticsearch_url, kafka_url
 
 
 def free_port() -> int:
@@ -38,17 +38,30 @@ def processes_using(marker: str) -> list[int]:
     return found
 
 
-@pytest.fixture
-def main_job(tmp_path: Path):
+BACKENDS = [
+    pytest.param({}, id="embedded"),
+    pytest.param(
+        {"KCNGUARD_BUS_URL": kafka_url(), "KCNGUARD_STORE_URL": elasticsearch_url()},
+        id="kafka+elasticsearch",
+        marks=pytest.mark.skipif(
+            not (kafka_url() and elasticsearch_url()),
+            reason="KCNGUARD_TEST_KAFKA and KCNGUARD_TEST_ELASTICSEARCH not set: no servers to run on",
+        ),
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def main_job(tmp_path: Path, request: pytest.FixtureRequest, namespace: str):
     data_dir = tmp_path / "kcnguard-main-job"
     api_port, demo_port = free_port(), free_port()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("KCNGUARD_") or k.startswith("KCNGUARD_TEST_")
-    } | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KCNGUARD_") or k.startswith("KCNGUARD_TEST_")} | {
         "KCNGUARD_DATA_DIR": str(data_dir),
         "KCNGUARD_API_PORT": str(api_port),
         "KCNGUARD_DEMO_PORT": str(demo_port),
         "KCNGUARD_WORKER_POLL_SECONDS": "0.3",
+        "KCNGUARD_NAMESPACE": namespace,
+        **request.param,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "kcnguard.cli", "run", "--wait", "60"],

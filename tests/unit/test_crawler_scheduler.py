@@ -104,7 +104,7 @@ def test_run_sends_each_slot_once_and_stops(
         bus_url=f"embedded://{tmp_path}/bus.sqlite3",
         store_url=f"sqlite://{tmp_path}/store.sqlite3",
         namespace=namespace,
-        crawl_interval_seconds=10,
+        scheduler_check_seconds=10,
     )
     stop = threading.Event()
     cycles: list[int] = []
@@ -118,8 +118,38 @@ def test_run_sends_each_slot_once_and_stops(
 
     monkeypatch.setattr(scheduler, "all_brands", counting)
     # Two cycles back to back in one slot: the second finds nothing new to send.
-    scheduler.run(settings.model_copy(update={"crawl_interval_seconds": 0}), stop)
+    scheduler.run(settings.model_copy(update={"scheduler_check_seconds": 0}), stop)
     assert len(cycles) == 2
+    bus = open_bus(settings.bus_url, namespace=namespace)
+    try:
+        assert [j.query for j in _sent(bus)] == ["Sen Hồng"]
+    finally:
+        bus.close()
+
+
+def test_a_brand_registered_while_the_scheduler_runs_is_sent_at_its_next_check(
+    tmp_path: Path, namespace: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        bus_url=f"embedded://{tmp_path}/bus.sqlite3",
+        store_url=f"sqlite://{tmp_path}/store.sqlite3",
+        namespace=namespace,
+    )
+    stop = threading.Event()
+    checks: list[int] = []
+    real = scheduler.all_brands
+
+    def register_after_first_check(store: Store) -> list[Brand]:
+        checks.append(1)
+        if len(checks) == 2:
+            store.put_brand(_brand())
+        if len(checks) >= 3:
+            stop.set()
+        return real(store)
+
+    monkeypatch.setattr(scheduler, "all_brands", register_after_first_check)
+    scheduler.run(settings.model_copy(update={"scheduler_check_seconds": 0}), stop)
     bus = open_bus(settings.bus_url, namespace=namespace)
     try:
         assert [j.query for j in _sent(bus)] == ["Sen Hồng"]
