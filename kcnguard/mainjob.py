@@ -27,6 +27,8 @@ from kcnguard.settings import Settings
 
 log = logging.getLogger("kcnguard.run")
 
+# How often the terminal is told of newly flagged listings while the job runs.
+PROGRESS_SECONDS = 10
 # Seconds a service gets to finish its current batch after SIGTERM before it is killed.
 GRACE_SECONDS = 15
 MAX_RESTARTS = 3
@@ -61,6 +63,7 @@ class MainJob:
         self.stop = threading.Event()
         self.children: list[Child] = []
         self.admin_key = settings.admin_key or ""
+        self._reported: dict[str, int] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -222,6 +225,7 @@ class MainJob:
                 # One more beat lets the rest of the first cycle land before the summary.
                 self.stop.wait(3)
                 counts = self._flagged_counts()
+                self._reported = counts
                 elapsed = time.monotonic() - started
                 say(f"Sau {elapsed:.0f} giây có {sum(counts.values())} tin đăng bị gắn cờ / flagged listings:")
                 for brand_id, n in sorted(counts.items()):
@@ -235,8 +239,21 @@ class MainJob:
         return False
 
     def _supervise(self) -> None:
+        last = self._reported
+        next_report = time.monotonic() + PROGRESS_SECONDS
         while not self.stop.wait(1):
             self._restart_dead()
+            if time.monotonic() < next_report:
+                continue
+            next_report = time.monotonic() + PROGRESS_SECONDS
+            try:
+                counts = self._flagged_counts()
+            except (httpx.HTTPError, ValueError, KeyError):
+                continue
+            if counts != last:
+                detail = ", ".join(f"{b} {n}" for b, n in sorted(counts.items()) if n)
+                say(f"Cập nhật / update: {sum(counts.values())} tin đăng bị gắn cờ / flagged ({detail})")
+            last = counts
 
     def _restart_dead(self) -> None:
         for child in self.children:
