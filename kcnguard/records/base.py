@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 # Control characters other than tab and newline carry no meaning in a title or a note and
 # are a favourite of hostile pages (terminal escapes, bidi overrides).
@@ -39,7 +39,20 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_max_length=100_000, validate_default=True)
 
-    schema_version: int = 1
+    # The version this code writes and the newest it can read; bump it with a migration note.
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    schema_version: int = Field(default=1, ge=1)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version > cls.SCHEMA_VERSION:
+            raise ValueError(
+                f"{cls.__name__} schema version {version} is newer than this service reads "
+                f"({cls.SCHEMA_VERSION}): upgrade the service before it consumes such records"
+            )
+        return version
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

@@ -155,3 +155,9 @@ def test_dead_letter_keeps_reason_and_raw_bytes_within_a_bound() -> None:
     letter = DeadLetter.of(raw, "not JSON", source="listings-raw", offset=7)
     assert letter.raw_size == len(raw)
     assert letter.raw == raw[: len(letter.raw)] and len(letter.raw) == MAX_RAW_BYTES
+
+
+def test_a_record_from_a_newer_schema_is_refused_with_what_to_do() -> None:
+    with pytest.raises(ValidationError, match="upgrade the service"):
+        listing(schema_version=2)
+    assert listing(schema_version=1).schema_version == 1
