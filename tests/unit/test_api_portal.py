@@ -113,3 +113,12 @@ def test_partner_key_is_told_it_may_not_see_flagged(client: TestClient, store: S
     page = client.get("/portal/flagged")
     assert page.status_code == 403
     assert "không được xem" in page.text
+
+
+def test_both_languages_name_every_text_and_every_case_state() -> None:
+    from api.portal.texts import TEXTS
+    from kcnguard.records import CaseState
+
+    assert TEXTS["vi"].keys() == TEXTS["en"].keys()
+    for state in CaseState:
+        assert f"state_{state.value}" in TEXTS["vi"]
