@@ -56,6 +56,7 @@ class Bus(ABC):
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
+        self._consumers: set[Consumer] = set()  # open ones; each leaves this set when it closes
 
     def physical(self, topic: Topic | str) -> str:
         return physical(self.namespace, topic)
@@ -95,9 +96,22 @@ class Bus(ABC):
     def ensure_topics(self, topics: Iterable[Topic] = ALL) -> None:
         """Create the topics if they do not exist (idempotent)."""
 
-    @abstractmethod
     def subscribe(self, group: str, topics: Sequence[Topic | str], client_id: str | None = None) -> Consumer:
         """Join `group` (namespaced like topics) and read `topics` from the group's committed offsets."""
+        if not topics:
+            raise ValueError("subscribe needs at least one topic")
+        consumer = self._make_consumer(group, topics, client_id)
+        self._consumers.add(consumer)
+        return consumer
+
+    @abstractmethod
+    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
+        """A new member of `group` reading `topics`; `subscribe` has checked the arguments."""
+
+    def _close_consumers(self) -> None:
+        # A copy: each consumer takes itself out of the set as it closes.
+        for consumer in list(self._consumers):
+            consumer.close()
 
     @abstractmethod
     def close(self) -> None: ...

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kcnguard.bus.base import Bus, Consumer, Message
-from kcnguard.bus.sqlite_file import SqliteFile
 from kcnguard.errors import BusUnavailable, RebalancedError
+from kcnguard.sqlite_file import SqliteFile
 from kcnguard.topics import ALL, Topic
 
 log = logging.getLogger(__name__)
@@ -89,22 +89,23 @@ class EmbeddedBus(Bus):
         self.session_timeout = session_timeout
         self.max_poll_interval = max_poll_interval
         self.retention_seconds = retention_hours * 3600
-        self._db = SqliteFile(self.path, busy_timeout)
+        self._db = SqliteFile(self.path, busy_timeout, unavailable=self._unavailable, closed=self._closed_error)
         self._topics: dict[str, tuple[int, int]] = {}  # physical name -> (id, partitions); topics never shrink
         self._round_robin = itertools.count()
         self._next_expiry = 0.0
-        self._consumers: set[EmbeddedConsumer] = set()
         self._open()
 
+    def _unavailable(self, doing: str, exc: sqlite3.Error) -> Exception | None:
+        if not isinstance(exc, sqlite3.OperationalError):  # locked, busy, disk I/O, disk full, cannot open
+            return None
+        return BusUnavailable(f"embedded bus {self.path}: {doing} failed: {exc}")
+
+    def _closed_error(self) -> Exception:
+        return BusUnavailable(f"embedded bus {self.path} is closed")
+
     def _open(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise BusUnavailable(f"embedded bus {self.path}: cannot create its folder: {exc}") from exc
-        conn = self._db.connection()
+        conn = self._db.connection()  # in WAL mode: consumers read while a producer writes
         with self._db.unavailable_as_error("setting up"):
-            # WAL lets consumers read while a producer writes; the mode is kept in the file.
-            conn.execute("PRAGMA journal_mode=WAL")
             try:
                 conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
             finally:
@@ -176,8 +177,8 @@ class EmbeddedBus(Bus):
 
     def flush(self, timeout: float = 30.0) -> None:
         """Nothing to wait for: publish_many returns only after its transaction is committed."""
-        if self._db._closed:
-            raise BusUnavailable(f"embedded bus {self.path} is closed")
+        if self._db.closed:
+            raise self._closed_error()
 
     def _expire_old(self) -> None:
         """Drop messages past retention, at most once a minute, a partition per transaction."""
@@ -214,16 +215,11 @@ class EmbeddedBus(Bus):
 
     # -- consuming
 
-    def subscribe(self, group: str, topics: Sequence[Topic | str], client_id: str | None = None) -> Consumer:
-        if not topics:
-            raise ValueError("subscribe needs at least one topic")
-        consumer = EmbeddedConsumer(self, group, topics, client_id)
-        self._consumers.add(consumer)
-        return consumer
+    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
+        return EmbeddedConsumer(self, group, topics, client_id)
 
     def close(self) -> None:
-        for consumer in list(self._consumers):
-            consumer.close()
+        self._close_consumers()
         self._db.close()
 
 

@@ -68,7 +68,6 @@ class KafkaBus(Bus):
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._send_errors: list[BaseException] = []
-        self._consumers: set[KafkaBusConsumer] = set()
 
     @property
     def _common(self) -> dict[str, Any]:
@@ -180,16 +179,11 @@ class KafkaBus(Bus):
 
     # -- consuming
 
-    def subscribe(self, group: str, topics: Sequence[Topic | str], client_id: str | None = None) -> Consumer:
-        if not topics:
-            raise ValueError("subscribe needs at least one topic")
-        consumer = KafkaBusConsumer(self, group, topics, client_id)
-        self._consumers.add(consumer)
-        return consumer
+    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
+        return KafkaBusConsumer(self, group, topics, client_id)
 
     def close(self) -> None:
-        for consumer in list(self._consumers):
-            consumer.close()
+        self._close_consumers()
         with self._lock:
             producer, self._producer = self._producer, None
         if producer is not None:

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sqlite3
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kcnguard.errors import StoreUnavailable
+from kcnguard.sqlite_file import SqliteFile
 from kcnguard.store import checked, schema
 from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write, WriteResult
 from kcnguard.store.schema import Field, Kind
@@ -81,96 +78,41 @@ class SqliteDocumentStore(DocumentStore):
         self.path = Path(path)
         self.namespace = namespace
         self.busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._closed = False
+        self._db = SqliteFile(self.path, busy_timeout, unavailable=self._unavailable, closed=self._closed_error)
 
     # Connections ----------------------------------------------------------------------------
 
     def _table(self, collection: str, suffix: str = "") -> str:
         return f'"{self.namespace}__{collection}{suffix}"'
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StoreUnavailable("kho dữ liệu đã đóng / the store was closed")
-        conn = getattr(self._local, "conn", None)
-        # A connection must not cross a fork: the child opens its own.
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
-        with self._guard("open"):
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise sqlite3.OperationalError(f"unable to open database file: {exc}") from exc
-            conn = sqlite3.connect(
-                str(self.path), timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+    @staticmethod
+    def _closed_error() -> Exception:
+        return StoreUnavailable("kho dữ liệu đã đóng / the store was closed")
+
+    def _unavailable(self, what: str, exc: sqlite3.Error) -> Exception | None:
+        message = str(exc).lower()
+        if not any(m in message for m in _UNAVAILABLE):
+            return None
+        if "no such table" in message:
+            hint = "chưa khởi tạo kho: chạy `kcnguard setup` / the store is not set up: run setup() first"
+        elif "locked" in message or "busy" in message:
+            hint = (
+                "tệp đang bị khoá bởi tiến trình khác / the file stayed locked by another process "
+                f"for {self.busy_timeout:.0f}s; retry, or find the process holding it"
             )
-            try:
-                self._set_wal(conn)
-            except BaseException:
-                conn.close()
-                raise
-        self._local.conn, self._local.pid = conn, os.getpid()
-        with self._lock:
-            self._connections.append(conn)
-        return conn
-
-    def _set_wal(self, conn: sqlite3.Connection) -> None:
-        # Switching to WAL needs a moment alone with the file; a second process starting at the same
-        # time may see "locked" once, after which the mode is set in the file for good.
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                if mode.lower() != "wal":
-                    raise sqlite3.OperationalError(f"unable to open database file in WAL mode (got {mode})")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    @contextmanager
-    def _guard(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            message = str(exc).lower()
-            if not any(m in message for m in _UNAVAILABLE):
-                raise
-            if "no such table" in message:
-                hint = "chưa khởi tạo kho: chạy `kcnguard setup` / the store is not set up: run setup() first"
-            elif "locked" in message or "busy" in message:
-                hint = (
-                    "tệp đang bị khoá bởi tiến trình khác / the file stayed locked by another process "
-                    f"for {self.busy_timeout:.0f}s; retry, or find the process holding it"
-                )
-            else:
-                hint = (
-                    "kiểm tra thư mục tồn tại và ghi được, hoặc đặt KCNGUARD_STORE_URL / check that the folder "
-                    "exists and is writable and the file is a SQLite database, or set KCNGUARD_STORE_URL"
-                )
-            raise StoreUnavailable(f"SQLite store {self.path} ({what}): {exc}. {hint}") from exc
-
-    @contextmanager
-    def _write(self, what: str) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        with self._guard(what):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        else:
+            hint = (
+                "kiểm tra thư mục tồn tại và ghi được, hoặc đặt KCNGUARD_STORE_URL / check that the folder "
+                "exists and is writable and the file is a SQLite database, or set KCNGUARD_STORE_URL"
+            )
+        return StoreUnavailable(f"SQLite store {self.path} ({what}): {exc}. {hint}")
 
     # Schema ---------------------------------------------------------------------------------
 
     def setup(self) -> None:
         # One transaction under the write lock: two processes setting up at once take turns, and the
         # second finds everything in place.
-        with self._write("setup") as conn:
+        with self._db.write("setup") as conn:
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._table('_meta')} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
             )
@@ -227,23 +169,23 @@ class SqliteDocumentStore(DocumentStore):
 
     def drop(self) -> None:
         """Remove this namespace's tables (tests, and an operator's reset)."""
-        with self._write("drop") as conn:
+        with self._db.write("drop") as conn:
             for coll in schema.COLLECTIONS.values():
                 conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name)}")
                 conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name, '__fts')}")
             conn.execute(f"DROP TABLE IF EXISTS {self._table('_meta')}")
 
     def ping(self) -> None:
-        with self._guard("ping"):
-            self._conn().execute(f"SELECT count(*) FROM {self._table('_meta')}").fetchone()
+        with self._db.unavailable_as_error("ping"):
+            self._db.connection().execute(f"SELECT count(*) FROM {self._table('_meta')}").fetchone()
 
     # Reads ----------------------------------------------------------------------------------
 
     def get(self, collection: str, doc_id: str) -> Doc | None:
         coll = checked.collection(collection)
-        with self._guard("get"):
+        with self._db.unavailable_as_error("get"):
             row = (
-                self._conn()
+                self._db.connection()
                 .execute(f"SELECT id, version, body FROM {self._table(coll.name)} WHERE id = ?", (doc_id,))
                 .fetchone()
             )
@@ -253,8 +195,8 @@ class SqliteDocumentStore(DocumentStore):
         coll = checked.collection(collection)
         wanted = list(dict.fromkeys(ids))
         found: dict[str, Doc] = {}
-        with self._guard("mget"):
-            conn = self._conn()
+        with self._db.unavailable_as_error("mget"):
+            conn = self._db.connection()
             for start in range(0, len(wanted), _MGET_CHUNK):
                 chunk = wanted[start : start + _MGET_CHUNK]
                 marks = ",".join("?" * len(chunk))
@@ -267,8 +209,8 @@ class SqliteDocumentStore(DocumentStore):
         q = checked.check(collection, query)
         where, params = self._where(q)
         table = self._table(q.collection.name)
-        with self._guard("search"):
-            conn = self._conn()
+        with self._db.unavailable_as_error("search"):
+            conn = self._db.connection()
             total = conn.execute(f"SELECT count(*) FROM {table} AS t WHERE {where}", params).fetchone()[0]
             if q.size == 0 or q.offset >= total:
                 return Page([], total)
@@ -337,7 +279,7 @@ class SqliteDocumentStore(DocumentStore):
                 prepared.append(WriteResult(str(w.id), False, error=problem))
             else:
                 prepared.append((w, body, self._text(coll, w.body) if fts else ""))
-        with self._write("bulk_write") as conn:
+        with self._db.write("bulk_write") as conn:
             for item in prepared:
                 if isinstance(item, WriteResult):
                     results.append(item)
@@ -367,7 +309,7 @@ class SqliteDocumentStore(DocumentStore):
 
     def delete(self, collection: str, doc_id: str) -> bool:
         coll = checked.collection(collection)
-        with self._write("delete") as conn:
+        with self._db.write("delete") as conn:
             row = conn.execute(f"SELECT rid FROM {self._table(coll.name)} WHERE id = ?", (doc_id,)).fetchone()
             if row is None:
                 return False
@@ -380,14 +322,7 @@ class SqliteDocumentStore(DocumentStore):
         checked.collection(collection)  # every committed write is already visible
 
     def close(self) -> None:
-        self._closed = True
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            try:
-                conn.close()
-            except sqlite3.Error as exc:
-                log.warning("closing a SQLite connection to %s failed: %s", self.path, exc)
+        self._db.close()
 
 
 def _doc(row: tuple[str, int, str]) -> Doc:
