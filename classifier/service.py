@@ -87,9 +87,10 @@ class ClassifierHandler:
             return
         self.store.upsert_listings(listings)
         scored = self.scorer().score_many(listings)
+        # Cases before scores: whoever can see a flagged score can then also find its case.
+        events = self._open_cases([s for s in scored if s.flagged])
         if scored:
             self.store.put_scored(scored)
-        events = self._open_cases([s for s in scored if s.flagged])
         if scored:
             self.bus.publish_records(SCORED_LISTINGS, scored, keys=[s.listing.key for s in scored])
         if events:

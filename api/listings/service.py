@@ -29,12 +29,15 @@ def search_text(q: str | None) -> str | None:
 
 
 def cases_for(store: Store, scored: Sequence[ScoredListing]) -> dict[str, CaseRef]:
-    """The case of each (listing, brand), keyed by case id, in one query for the whole page."""
+    """The case of each (listing, brand), keyed by case id, in one round trip for the whole page.
+
+    Read by id rather than searched, so a case opened a moment ago shows even before
+    Elasticsearch's next refresh makes it searchable.
+    """
     ids = [Case.make_id(s.listing.key, s.brand_id) for s in scored]
     if not ids:
         return {}
-    page = store.search_cases(Query(filters={"case_id": ids}, size=len(ids)))
-    return {c.case_id: CaseRef(case_id=c.case_id, state=c.state) for c in page.items}
+    return {i: CaseRef(case_id=i, state=v.record.state) for i, v in store.get_cases(ids).items()}
 
 
 def _flagged_page(store: Store, page: RecordPage[ScoredListing], limit: int, offset: int, lang: str) -> FlaggedPage:

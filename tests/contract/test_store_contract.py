@@ -534,6 +534,13 @@ def test_open_case_creates_once(store: Store) -> None:
     assert store.search_cases(Query(filters={"brand_id": "biti"})).total == 1
 
 
+def test_cases_by_id_are_there_at_once_without_a_refresh(store: Store) -> None:
+    opened, _ = store.open_case(Case.open_for("shopee:2", "biti", 0.8, actor="classifier"))
+    found = store.get_cases([opened.record.case_id, "case-missing"])
+    assert list(found) == [opened.record.case_id]
+    assert found[opened.record.case_id].version == opened.version
+
+
 def test_two_inspectors_racing_exactly_one_wins(store: Store) -> None:
     opened, _ = store.open_case(Case.open_for("shopee:7", "biti", 0.9, actor="classifier"))
     barrier = threading.Barrier(2)
