@@ -88,3 +88,17 @@ def test_missing_admin_key_is_refused_with_a_clear_message() -> None:
     result = subprocess.run([binary, "-f", str(COMPOSE), "config"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert result.returncode != 0
     assert "KCNGUARD_ADMIN_KEY" in result.stderr
+
+
+def test_the_image_copies_everything_the_package_build_reads() -> None:
+    import tomllib
+
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    copied = {
+        word.rstrip("/") for line in dockerfile.splitlines() if line.startswith("COPY") for word in line.split()[1:-1]
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    needed = {"pyproject.toml", project["project"]["readme"], *project["project"].get("license-files", [])}
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert needed <= copied, needed - copied
+    assert packages <= copied, packages - copied
