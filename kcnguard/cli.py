@@ -82,15 +82,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_setup(_args: argparse.Namespace, settings: Settings) -> int:
-    from kcnguard.bus import open_bus
-    from kcnguard.store import open_store
+    from kcnguard.bootstrap import prepare_backends
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = open_store()
-    store.setup()
-    store.close()
-    with open_bus() as bus:
-        bus.ensure_topics()
+    prepare_backends(settings)
     print(f"store {settings.store_url} and bus {settings.bus_url} ready (namespace {settings.namespace})")
     return 0
 

@@ -105,15 +105,10 @@ class MainJob:
         return None
 
     def _prepare(self) -> None:
-        from kcnguard.bus import open_bus
-        from kcnguard.store import open_store
+        from kcnguard.bootstrap import prepare_backends
 
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        store = open_store()
-        store.setup()
-        store.close()
-        with open_bus() as bus:
-            bus.ensure_topics()
+        prepare_backends(self.settings)
         if not self.admin_key:
             key_file = self.data_dir / "admin-key"
             if key_file.exists():
