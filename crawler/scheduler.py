@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import unicodedata
 from datetime import datetime
 
 from kcnguard.backoff import Backoff
@@ -17,18 +16,17 @@ from kcnguard.errors import TransientError
 from kcnguard.records import Brand, CrawlJob, utcnow
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
+from kcnguard.text import fold as fold_text
 from kcnguard.topics import CRAWL_JOBS
 
 log = logging.getLogger("crawler.scheduler")
 
-_LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
 _PAGE = 500
 
 
 def fold(text: str) -> str:
     """Case- and diacritics-insensitive spelling, so "Sen Hong" and "Sen Hồng" are one query."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+    return " ".join(fold_text(text).split())
 
 
 def queries_for(brand: Brand) -> list[str]:

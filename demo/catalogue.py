@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from kcnguard.records import Brand
+from kcnguard.text import fold
 
 MARKETPLACE = "demo"
 
-# đ/Đ are letters of their own in Unicode, not d plus a mark, so decomposition alone keeps them.
-_LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
 _NOT_ALNUM = re.compile(r"[\W_]+")
-
-
-def fold(text: str) -> str:
-    """Lower-case and without diacritics, as the marketplace's search box compares words."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 @dataclass(frozen=True)

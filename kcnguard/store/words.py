@@ -7,24 +7,16 @@ SQLite (FTS5) and Elasticsearch, whatever analyzers a server offers.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
+
+from kcnguard.text import fold
 
 # Letters and digits; everything else (punctuation, quotes, FTS operators, underscores) separates words.
 _WORD = re.compile(r"[^\W_]+")
 
-# đ/Đ are letters of their own in Unicode, not d plus a mark, so decomposition alone keeps them.
-_LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
-
 # A search box gets a few words; beyond these limits the input is not a search but an attack or a paste accident.
 MAX_QUERY_WORDS = 32
 MAX_WORD_CHARS = 100
-
-
-def fold(text: str) -> str:
-    """Lower-case, without diacritics: the spelling search compares."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def words(text: str) -> list[str]:

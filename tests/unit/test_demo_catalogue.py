@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from demo.catalogue import fold, load_brands, load_catalogue, query_words
+from demo.catalogue import load_brands, load_catalogue, query_words
+from kcnguard.text import fold
 
 
 def test_brands_are_valid_fictional_kcn_brands() -> None:
