@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -10,6 +10,8 @@ from kcnguard.records.base import AwareDatetime, CleanText, Record, Sha256Hex, S
 
 ListingId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s/|]+$")]
 Url = Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^https?://[^\s]+$")]
+# schema.org's two states that matter for a takedown check; the rest (PreOrder, ...) are not mapped.
+Availability = Literal["InStock", "OutOfStock"]
 
 
 # Enough for years of daily crawls; beyond it the oldest sightings give way.
@@ -39,7 +41,12 @@ class Listing(Record):
         default=None, ge=0, le=1e12, description="In `currency`; VND on the Vietnamese marketplaces"
     )
     original_price: float | None = Field(default=None, ge=0, le=1e12)
-    currency: str = Field(default="VND", pattern=r"^[A-Z]{3}$")
+    currency: str = Field(default="VND", pattern=r"^[A-Z]{3}$", description="ISO 4217")
+    brand: CleanText | None = Field(default=None, max_length=300, description="The brand the page declares")
+    sku: CleanText | None = Field(default=None, max_length=128)
+    gtin: str | None = Field(default=None, pattern=r"^\d{8,14}$", description="GTIN-8/12/13/14, digits only")
+    mpn: CleanText | None = Field(default=None, max_length=128)
+    availability: Availability | None = None
     seller: Seller = Field(default_factory=Seller)
     sold_count: int | None = Field(default=None, ge=0)
     rating: float | None = Field(default=None, ge=0, le=5)
@@ -70,6 +77,7 @@ class Observation(BaseModel):
     price: float | None = None
     original_price: float | None = None
     sold_count: int | None = None
+    availability: Availability | None = None
     evidence_digest: Sha256Hex
 
 
@@ -122,5 +130,6 @@ def _observation(listing: Listing) -> Observation:
         price=listing.price,
         original_price=listing.original_price,
         sold_count=listing.sold_count,
+        availability=listing.availability,
         evidence_digest=listing.evidence_digest,
     )
