@@ -4,10 +4,13 @@ from kcnguard.records.base import Record, clean_text, utcnow
 from kcnguard.records.brand import Brand, OfficialSeller, Product, Trademark
 from kcnguard.records.case import (
     ALLOWED_TRANSITIONS,
+    ActionKind,
     Case,
     CaseEvent,
     CaseState,
     InvalidTransition,
+    PartnerAction,
+    Referral,
     Transition,
 )
 from kcnguard.records.crawl import CrawlJob, CrawlRun
@@ -17,6 +20,7 @@ from kcnguard.records.scoring import Reason, ScoredListing, scored_key
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "ActionKind",
     "Brand",
     "Case",
     "CaseEvent",
@@ -28,9 +32,11 @@ __all__ = [
     "Listing",
     "Observation",
     "OfficialSeller",
+    "PartnerAction",
     "Product",
     "Reason",
     "Record",
+    "Referral",
     "ScoredListing",
     "Seller",
     "StoredListing",

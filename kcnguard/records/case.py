@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,13 +46,47 @@ class Transition(BaseModel):
     note: CleanText | None = Field(default=None, max_length=5000)
 
 
+class ActionKind(StrEnum):
+    TAKEDOWN_REQUESTED = "takedown_requested"
+    REMOVED = "removed"
+    PENALTY = "penalty"
+    OTHER = "other"
+
+
+class PartnerAction(BaseModel):
+    """What an agency reports it did, with the document that proves it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ActionKind
+    document_number: CleanText | None = Field(default=None, max_length=100)
+    document_date: date | None = None
+    note: CleanText | None = Field(default=None, max_length=5000)
+    actor: CleanText = Field(min_length=1, max_length=200)
+    reported_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class Referral(BaseModel):
+    """A case sent to one agency: when, by whom, its receipt and what it reported back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency: Slug
+    referred_at: AwareDatetime = Field(default_factory=utcnow)
+    referred_by: CleanText = Field(min_length=1, max_length=200)
+    acknowledged_at: AwareDatetime | None = None
+    acknowledged_by: CleanText | None = Field(default=None, max_length=200)
+    actions: list[PartnerAction] = Field(default_factory=list, max_length=200)
+
+
 class Case(Record):
     case_id: str = Field(min_length=1, max_length=128)
     listing_key: str = Field(min_length=1, max_length=300)
     brand_id: Slug
     state: CaseState = CaseState.OPEN
     score: float = Field(ge=0, le=1)
-    agencies: list[Slug] = Field(default_factory=list)
+    agencies: list[Slug] = Field(default_factory=list, description="Every agency the case is referred to")
+    referrals: list[Referral] = Field(default_factory=list)
     history: list[Transition] = Field(default_factory=list)
     created_at: AwareDatetime = Field(default_factory=utcnow)
     updated_at: AwareDatetime = Field(default_factory=utcnow)
@@ -81,6 +116,51 @@ class Case(Record):
         now = utcnow()
         step = Transition(at=now, actor=actor, from_state=self.state, to_state=to, note=note)
         return self.model_copy(update={"state": to, "history": [*self.history, step], "updated_at": now})
+
+    def refer(self, agencies: list[str], actor: str, note: str | None = None) -> Case:
+        """Send a confirmed case to one or more agencies; referring a referred case adds agencies."""
+        new = [a for a in dict.fromkeys(agencies) if a not in self.agencies]
+        if not new:
+            raise InvalidTransition("the case is already referred to every agency named")
+        if self.state is CaseState.CONFIRMED:
+            case = self.transition(CaseState.REFERRED, actor, note)
+        elif self.state in (CaseState.REFERRED, CaseState.ACKNOWLEDGED, CaseState.ACTIONED):
+            case = self  # another agency joins a case already under way
+        else:
+            raise InvalidTransition(f"a case in state '{self.state}' cannot be referred; confirm it first")
+        now = utcnow()
+        referrals = [*case.referrals, *(Referral(agency=a, referred_at=now, referred_by=actor) for a in new)]
+        return case.model_copy(update={"agencies": [*case.agencies, *new], "referrals": referrals, "updated_at": now})
+
+    def referral(self, agency: str) -> Referral:
+        for r in self.referrals:
+            if r.agency == agency:
+                return r
+        raise InvalidTransition(f"the case is not referred to '{agency}'")
+
+    def acknowledge(self, agency: str, actor: str) -> Case:
+        """An agency confirms receipt; the first receipt moves the case to acknowledged. Idempotent."""
+        referral = self.referral(agency)
+        if referral.acknowledged_at is not None:
+            return self
+        now = utcnow()
+        updated = referral.model_copy(update={"acknowledged_at": now, "acknowledged_by": actor})
+        case = self.transition(CaseState.ACKNOWLEDGED, actor) if self.state is CaseState.REFERRED else self
+        return case._with_referral(updated, now)
+
+    def report_action(self, agency: str, action: PartnerAction) -> Case:
+        """An agency reports what it did; receipt is implied, and the first action moves the case to actioned."""
+        case = self.acknowledge(agency, action.actor)
+        referral = case.referral(agency)
+        now = utcnow()
+        updated = referral.model_copy(update={"actions": [*referral.actions, action]})
+        if case.state is CaseState.ACKNOWLEDGED:
+            case = case.transition(CaseState.ACTIONED, action.actor, f"{action.kind}: {action.document_number or ''}")
+        return case._with_referral(updated, now)
+
+    def _with_referral(self, referral: Referral, now: datetime) -> Case:
+        referrals = [referral if r.agency == referral.agency else r for r in self.referrals]
+        return self.model_copy(update={"referrals": referrals, "updated_at": now})
 
 
 class CaseEvent(Record):

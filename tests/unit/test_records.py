@@ -161,3 +161,28 @@ def test_a_record_from_a_newer_schema_is_refused_with_what_to_do() -> None:
     with pytest.raises(ValidationError, match="upgrade the service"):
         listing(schema_version=2)
     assert listing(schema_version=1).schema_version == 1
+
+
+def test_referral_flow_acknowledge_and_actions() -> None:
+    from kcnguard.records import ActionKind, Case, CaseState, InvalidTransition, PartnerAction
+
+    case = Case.open_for("tiki:1", "vinastep", 0.9, actor="classifier")
+    with pytest.raises(InvalidTransition):
+        case.refer(["police-hp"], actor="inspector:an")  # must be confirmed first
+    case = case.transition(CaseState.CONFIRMED, "inspector:an").refer(["police-hp", "qltt-hp"], "inspector:an")
+    assert case.state is CaseState.REFERRED and case.agencies == ["police-hp", "qltt-hp"]
+    with pytest.raises(InvalidTransition):
+        case.refer(["police-hp"], "inspector:an")
+    with pytest.raises(InvalidTransition):
+        case.acknowledge("customs", "partner:customs")
+    acked = case.acknowledge("police-hp", "partner:police-hp")
+    assert acked.state is CaseState.ACKNOWLEDGED
+    assert acked.acknowledge("police-hp", "partner:police-hp") is acked  # idempotent
+    action = PartnerAction(kind=ActionKind.REMOVED, document_number="12/QĐ-XPHC", actor="partner:qltt-hp")
+    done = acked.report_action("qltt-hp", action)
+    assert done.state is CaseState.ACTIONED
+    assert done.referral("qltt-hp").acknowledged_at is not None
+    assert done.referral("qltt-hp").actions[0].document_number == "12/QĐ-XPHC"
+    assert done.referral("police-hp").actions == []
+    later = done.refer(["customs"], "inspector:an")
+    assert later.state is CaseState.ACTIONED and later.agencies[-1] == "customs"
