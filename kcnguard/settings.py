@@ -62,6 +62,15 @@ class Settings(BaseSettings):
         default="KCNGuardBot/0.1 (KCN Guard: counterfeit monitoring for industrial-zone management boards)"
     )
 
+    evidence_url: str = Field(
+        default="",
+        description="Where raw responses are kept: empty (data_dir/evidence), file:///path or s3://bucket/prefix",
+    )
+    evidence_s3_endpoint: str = Field(default="", description="S3-compatible endpoint URL (MinIO, Ceph); empty: AWS")
+    evidence_s3_region: str = Field(default="")
+    evidence_s3_access_key: str = Field(default="", description="Empty: boto3's usual credential chain")
+    evidence_s3_secret_key: str = Field(default="")
+
     flag_threshold: float = Field(
         default=0.5, ge=0, le=1, description="Score at or above which a listing is flagged and a case opened"
     )

@@ -21,7 +21,7 @@ def test_the_readme_names_no_setting_that_does_not_exist() -> None:
         "KCNGUARD_TEST_KAFKA",
         "KCNGUARD_TEST_ELASTICSEARCH",
     }
-    named = set(re.findall(r"KCNGUARD_[A-Z_]+[A-Z]", README))
+    named = set(re.findall(r"KCNGUARD_[A-Z0-9_]+[A-Z0-9]", README))
     assert named <= known, f"README names unknown settings: {sorted(named - known)}"
 
 
