@@ -10,13 +10,13 @@ import logging
 import threading
 from datetime import datetime
 
+from crawler.queries import DEFAULT_BUDGET, expand
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.errors import TransientError
 from kcnguard.records import Brand, CrawlJob, utcnow
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
-from kcnguard.text import fold as fold_text
 from kcnguard.topics import CRAWL_JOBS
 
 log = logging.getLogger("crawler.scheduler")
@@ -24,23 +24,9 @@ log = logging.getLogger("crawler.scheduler")
 _PAGE = 500
 
 
-def fold(text: str) -> str:
-    """Case- and diacritics-insensitive spelling, so "Sen Hong" and "Sen Hồng" are one query."""
-    return " ".join(fold_text(text).split())
-
-
-def queries_for(brand: Brand) -> list[str]:
-    """The brand's name and aliases, once each, minus any that contains one of its negative keywords."""
-    negatives = [fold(word) for word in brand.negative_keywords if fold(word)]
-    seen: set[str] = set()
-    queries: list[str] = []
-    for name in brand.names:
-        folded = fold(name)
-        if not folded or folded in seen or any(word in folded for word in negatives):
-            continue
-        seen.add(folded)
-        queries.append(name)
-    return queries
+def queries_for(brand: Brand, budget: int = DEFAULT_BUDGET) -> list[str]:
+    """The brand's names, their forms without diacritics and sellers' disguises, minus its negatives."""
+    return expand(brand, budget)
 
 
 def time_slot(brand: Brand, now: datetime) -> str:
@@ -71,7 +57,7 @@ def jobs_for(brand: Brand, settings: Settings, now: datetime) -> list[CrawlJob]:
             created_at=now,
         )
         for marketplace in marketplaces
-        for query in queries_for(brand)
+        for query in queries_for(brand, settings.crawl_queries_per_brand)
     ]
 
 

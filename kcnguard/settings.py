@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         description="How often the scheduler looks for brands due a crawl (each brand has its own interval)",
     )
     crawl_max_pages: int = Field(default=3, ge=1, le=100)
+    crawl_queries_per_brand: int = Field(
+        default=12,
+        ge=1,
+        le=100,
+        description="Most queries per brand and marketplace: names first, then unaccented forms and disguises",
+    )
     crawl_concurrency_per_domain: int = Field(default=4, ge=1, le=64)
     crawl_obey_robots: bool = Field(default=True)
     user_agent: str = Field(
