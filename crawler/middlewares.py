@@ -1,4 +1,4 @@
-"""Downloader middleware: retries that wait longer each time, as a busy marketplace asks."""
+"""Downloader middlewares: retries that wait longer each time, block and captcha detection, the proxy."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import time
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+
+from crawler.blocks import detect_block
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +57,60 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def _running(self) -> bool:
         engine = getattr(self.crawler, "engine", None)
         return bool(engine is None or engine.running)
+
+
+class Blocked(IgnoreRequest):
+    """The marketplace answered with a block or captcha page; the message is the reason."""
+
+
+class BlockDetectionMiddleware:
+    """Checks every response (after retries) for a block or captcha page, before any parser sees it.
+
+    A block is told to the spider (`spider.blocked(reason)`, which makes the run `blocked`), the
+    request fails with Blocked, and the crawl of this job stops: pressing on against a captcha
+    only deepens the block.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self._closing: asyncio.Future[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> BlockDetectionMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if request.url.endswith("/robots.txt"):
+            return response  # the robots middleware reads an unreadable robots.txt as "all allowed"
+        spider = self.crawler.spider
+        marketplace = getattr(spider, "marketplace", None) or getattr(spider, "name", "?")
+        headers = {
+            name.decode("latin-1"): (response.headers.get(name) or b"").decode("latin-1") for name in response.headers
+        }
+        reason = detect_block(marketplace, response.status, response.url, response.body, headers)
+        if reason is None:
+            return response
+        self.crawler.stats.inc_value("kcnguard/blocked")
+        if hasattr(spider, "blocked"):
+            spider.blocked(reason, response)
+        log.warning("blocked: %s", reason)
+        # `crawling` first: Crawler.engine raises until a crawl has started (callbacks driven by hand).
+        if self.crawler.crawling and self.crawler.engine.running and self._closing is None:
+            self._closing = asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="blocked"))
+        raise Blocked(reason)
+
+
+class ProxyMiddleware:
+    """Sends every request through KCNGUARD_CRAWL_PROXY unless the request names its own proxy."""
+
+    def __init__(self, proxy: str) -> None:
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ProxyMiddleware:
+        # crawler.settings enables this middleware only when a proxy is set.
+        return cls(crawler.settings.get("KCNGUARD_PROXY") or "")
+
+    async def process_request(self, request: Request) -> None:
+        if self.proxy:
+            request.meta.setdefault("proxy", self.proxy)

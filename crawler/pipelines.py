@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from crawler.items import PageListings
 from crawler.sink import ItemSink, sink_of
 from kcnguard.records import DeadLetter, Listing
 
@@ -27,8 +28,23 @@ class ListingPipeline:
         return cls(sink_of(crawler), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageListings):
+            # Each listing of the page on its own: a bad one is quarantined here, the rest go on.
+            kept: list[Listing] = []
+            for listing in item.listings:
+                checked = self._publish(listing)
+                if isinstance(checked, DeadLetter):
+                    self.sink.dead_letter(checked)
+                    self.stats.inc_value("kcnguard/quarantined")
+                    log.warning("listing from %s quarantined: %s", checked.url, checked.reason)
+                else:
+                    kept.append(checked)
+            return PageListings(item.url, kept)
         if not isinstance(item, Listing):
             return item
+        return self._publish(item)
+
+    def _publish(self, item: Listing) -> Listing | DeadLetter:
         try:
             listing = Listing.model_validate(item.model_dump())
         except ValidationError as exc:
@@ -59,7 +75,7 @@ class DeadLetterPipeline:
         return cls(sink_of(crawler), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Listing):
+        if isinstance(item, Listing | PageListings):
             return item
         letter = (
             item

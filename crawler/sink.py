@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kcnguard.bus import Bus
@@ -22,23 +22,48 @@ class ItemSink(Protocol):
 
     def dead_letter(self, letter: DeadLetter) -> None: ...
 
+    def drain(self) -> None: ...
+
 
 @dataclass
 class BusSink:
-    """Publishes to the bus; a bus failure is remembered so the job is not committed, never swallowed."""
+    """Publishes to the bus in batches; a bus failure is remembered so the job is not committed, never swallowed.
+
+    One bus write per listing costs a transaction each on the embedded bus (a commit to disk),
+    which made publishing the crawler's bottleneck; records wait here until `batch` are due or
+    the crawl ends, and the service calls `drain()` before it flushes the bus and commits.
+    """
 
     bus: Bus
+    batch: int = 200
     listings: int = 0
     quarantined: int = 0
     error: TransientError | None = None
+    _listings: list[Listing] = field(default_factory=list)
+    _letters: list[DeadLetter] = field(default_factory=list)
 
     def listing(self, listing: Listing) -> None:
-        self._publish(lambda: self.bus.publish_records(RAW_LISTINGS, [listing], keys=[listing.key]))
+        self._listings.append(listing)
         self.listings += 1
+        if len(self._listings) >= self.batch:
+            self.drain()
 
     def dead_letter(self, letter: DeadLetter) -> None:
-        self._publish(lambda: self.bus.publish_records(DEAD_LETTER, [letter], keys=[letter.url or letter.key]))
+        self._letters.append(letter)
         self.quarantined += 1
+        if len(self._letters) >= self.batch:
+            self.drain()
+
+    def drain(self) -> None:
+        """Hand every waiting record to the bus (durable after the bus's flush)."""
+        listings, letters = self._listings, self._letters
+        self._listings, self._letters = [], []
+        if listings:
+            self._publish(lambda: self.bus.publish_records(RAW_LISTINGS, listings, keys=[x.key for x in listings]))
+        if letters:
+            self._publish(
+                lambda: self.bus.publish_records(DEAD_LETTER, letters, keys=[x.url or x.key for x in letters])
+            )
 
     def _publish(self, send: Any) -> None:
         try:

@@ -1,4 +1,10 @@
-"""What every marketplace spider shares: it is built from a CrawlJob and quarantines what it cannot read."""
+"""What every marketplace spider shares: built from a CrawlJob, it keeps evidence and quarantines what it cannot read.
+
+Every raw response that yields a listing or a quarantine is put in the evidence store (by its
+SHA-256, which is the listing's evidence_digest), so what the system claims a page said can be
+shown later. A block or captcha answer is recorded here by the block middleware, and a listing
+found gone on a re-check is recorded for the service to mark removed.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,20 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.changes import Removal
 from crawler.pages.base import evidence_digest
-from kcnguard.records import CrawlJob, DeadLetter
+from kcnguard.evidence import EvidenceStore
+from kcnguard.records import CrawlJob, DeadLetter, listing_key, utcnow
 from kcnguard.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# The crawler attribute the service sets so spiders find the evidence store of their crawl.
+_EVIDENCE_ATTR = "kcnguard_evidence"
+
+
+def attach_evidence(crawler: Any, evidence: EvidenceStore) -> None:
+    setattr(crawler, _EVIDENCE_ATTR, evidence)
 
 
 class MarketplaceSpider(scrapy.Spider):
@@ -28,13 +43,49 @@ class MarketplaceSpider(scrapy.Spider):
         self.base_url = base_url.rstrip("/")
         self.failures: list[str] = []
         self.blocked_statuses: list[int] = []
+        self.blocks: list[str] = []
+        self.removals: list[Removal] = []
 
     @classmethod
     def base_url_from(cls, settings: Settings) -> str:
         raise NotImplementedError
 
+    @classmethod
+    def spider_kwargs(cls, settings: Settings) -> dict[str, Any]:
+        """What the service passes to the spider besides the job."""
+        return {"base_url": cls.base_url_from(settings)}
+
+    @property
+    def evidence(self) -> EvidenceStore:
+        store = getattr(self.crawler, _EVIDENCE_ATTR, None)
+        if store is None:
+            raise RuntimeError(
+                "this crawler has no evidence store: run spiders through crawler.service, which attaches one"
+            )
+        return store
+
+    def keep_evidence(self, response: Response) -> str:
+        """Put the raw body in the evidence store; returns its digest (the listings' evidence_digest)."""
+        digest = self.evidence.put(response.body)
+        self.crawler.stats.inc_value("kcnguard/evidence")
+        return digest
+
+    def blocked(self, reason: str, response: Response) -> None:
+        """Called by the block middleware: the run ends `blocked` with this reason; the page is kept as evidence."""
+        self.blocks.append(reason)
+        try:
+            self.keep_evidence(response)
+        except Exception:  # the block is what matters; a failing evidence store is logged, not raised
+            log.exception("job %s: could not keep the block page of %s as evidence", self.job.job_id, response.url)
+
+    def removed(self, listing_id: str, reason: str) -> None:
+        at = utcnow()
+        self.removals.append(Removal(listing_key(self.marketplace, listing_id), at, reason))
+        log.info("job %s: listing %s:%s gone: %s", self.job.job_id, self.marketplace, listing_id, reason)
+
     def quarantine(self, response: Response, reason: str) -> DeadLetter:
         log.warning("job %s: %s quarantined: %s", self.job.job_id, response.url, reason)
+        self.keep_evidence(response)
         return DeadLetter.of(
             response.body,
             reason,

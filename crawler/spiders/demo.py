@@ -49,8 +49,11 @@ class DemoSpider(MarketplaceSpider):
     def parse_product(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("kcnguard/pages")
         try:
-            yield DemoProductPage(response.url, response.body).listing(
+            listing = DemoProductPage(response.url, response.body).listing(
                 crawl_job_id=self.job.job_id, query_brand_id=self.job.brand_id
             )
         except ExtractionError as exc:
             yield self.quarantine(response, str(exc))
+            return
+        self.keep_evidence(response)
+        yield listing

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +18,11 @@ from crawler.pipelines import DeadLetterPipeline, ListingPipeline
 from crawler.settings import scrapy_settings
 from crawler.sink import BusSink, attach_sink, sink_of
 from crawler.spiders import spider_for
+from crawler.spiders.base import attach_evidence
 from crawler.spiders.demo import DemoSpider
 from demo.marketplace import create_app
 from kcnguard.errors import BusUnavailable
+from kcnguard.evidence import LocalEvidenceStore
 from kcnguard.records import CrawlJob, DeadLetter, Listing
 from kcnguard.settings import Settings
 
@@ -34,8 +38,9 @@ def _job(max_pages: int = 2, query: str = "Vinastep") -> CrawlJob:
     return CrawlJob(job_id="job-test-1", brand_id="vinastep", marketplace="demo", query=query, max_pages=max_pages)
 
 
-def _spider(job: CrawlJob) -> DemoSpider:
+def _spider(job: CrawlJob, evidence: LocalEvidenceStore | None = None) -> DemoSpider:
     crawler = get_crawler(DemoSpider)
+    attach_evidence(crawler, evidence or LocalEvidenceStore(Path(tempfile.mkdtemp(prefix="evidence-"))))
     spider = DemoSpider.from_crawler(crawler, job=job, base_url=BASE + "/")
     crawler.spider = spider
     return spider
@@ -96,16 +101,20 @@ def test_search_callback_follows_products_and_stops_at_max_pages(client: TestCli
     assert spider.crawler.stats.get_value("kcnguard/pages") == 1
 
 
-def test_product_callback_yields_a_listing_for_the_job(client: TestClient) -> None:
-    spider = _spider(_job())
-    [item] = list(spider.parse_product(_response(client, "/product/vs-004")))
+def test_product_callback_yields_a_listing_for_the_job(client: TestClient, tmp_path: Path) -> None:
+    evidence = LocalEvidenceStore(tmp_path)
+    spider = _spider(_job(), evidence)
+    response = _response(client, "/product/vs-004")
+    [item] = list(spider.parse_product(response))
     assert isinstance(item, Listing)
     assert item.listing_id == "vs-004" and item.price == 289000
     assert item.crawl_job_id == "job-test-1" and item.query_brand_id == "vinastep"
+    assert evidence.get(item.evidence_digest) == response.body
 
 
-def test_broken_page_is_quarantined_with_reason_and_raw_bytes(client: TestClient) -> None:
-    spider = _spider(_job())
+def test_broken_page_is_quarantined_with_reason_and_raw_bytes(client: TestClient, tmp_path: Path) -> None:
+    evidence = LocalEvidenceStore(tmp_path)
+    spider = _spider(_job(), evidence)
     response = _response(client, "/product/br-002")
     [item] = list(spider.parse_product(response))
     assert isinstance(item, DeadLetter)
@@ -113,6 +122,7 @@ def test_broken_page_is_quarantined_with_reason_and_raw_bytes(client: TestClient
     assert item.reason.startswith("price not found")
     assert item.raw == response.body and item.raw_size == len(response.body)
     assert item.evidence_digest and item.key == "job-test-1"
+    assert evidence.get(item.evidence_digest) == response.body
 
 
 def test_listing_pipeline_publishes_valid_and_quarantines_invalid(client: TestClient) -> None:
@@ -140,15 +150,22 @@ def test_bus_sink_publishes_keyed_records_and_remembers_a_down_bus(client: TestC
     sink = BusSink(bus)  # type: ignore[arg-type]
     sink.listing(listing)
     sink.dead_letter(DeadLetter.of(b"x", "why", source="crawl", url=f"{BASE}/product/br-001"))
+    assert bus.sent == []  # records wait for a full batch or the end of the crawl
+    sink.drain()
     assert [(t, k) for t, _, k in bus.sent] == [
         ("listings-raw", ["demo:vs-001"]),
         ("dead-letter", [f"{BASE}/product/br-001"]),
     ]
     assert (sink.listings, sink.quarantined, sink.error) == (1, 1, None)
     down = BusSink(FakeBus(down=True))  # type: ignore[arg-type]
+    down.listing(listing)
     with pytest.raises(BusUnavailable):
-        down.listing(listing)
-    assert isinstance(down.error, BusUnavailable) and down.listings == 0
+        down.drain()
+    assert isinstance(down.error, BusUnavailable)
+    batched = BusSink(FakeBus(), batch=2)  # type: ignore[arg-type]
+    batched.listing(listing)
+    batched.listing(listing)
+    assert [len(records) for _, records, _ in batched.bus.sent] == [2]  # type: ignore[attr-defined]
 
 
 def test_pipelines_need_a_sink() -> None:
@@ -164,6 +181,8 @@ def test_scrapy_settings_follow_kcnguard_settings() -> None:
     built = scrapy_settings(
         Settings(crawl_obey_robots=False, crawl_concurrency_per_domain=3, user_agent="TestBot/1", log_level="warning")
     )
+    # One marketplace that obeys robots.txt turns Scrapy's middleware on; the others opt out per request.
+    assert scrapy_settings(Settings(crawl_obey_robots=False, crawl_robots_overrides="tiki=true"))["ROBOTSTXT_OBEY"]
     assert built["ROBOTSTXT_OBEY"] is False and built["CONCURRENT_REQUESTS_PER_DOMAIN"] == 3
     assert built["USER_AGENT"] == "TestBot/1" and built["LOG_LEVEL"] == "WARNING"
     assert built["AUTOTHROTTLE_ENABLED"] and not built["HTTPCACHE_ENABLED"] and not built["TELNETCONSOLE_ENABLED"]
