@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, boundary_pattern, deobfuscate, fold, normalize
+from classifier.normalize import Normalized, alternation, deobfuscate, fold, fold_lower, normalize
 from kcnguard.records import Brand, Listing
 
 DESCRIPTIVE_FILE = "descriptive_patterns.json"
@@ -35,31 +35,71 @@ class BrandMatch:
     descriptive_phrase: str | None = None
     negated_by: str | None = None  # a negative keyword of the brand found in the listing
     via_query: bool = False
+    abbreviated: bool = False  # named only by a registered short code ("CV", "MC", "JD")
 
 
 @dataclass(frozen=True)
 class _Name:
+    brand_id: str
     spelling: str
-    plain: re.Pattern[str]  # on the folded text
-    hidden: re.Pattern[str]  # on the de-obfuscated text
+    folded: str
+    hidden: str  # the folded spelling with tricks undone
     obfuscated_alias: bool  # the alias is itself a disguised spelling ("a*ple", "iρhone")
 
 
-def _compile_names(brand: Brand) -> list[_Name]:
+@lru_cache(maxsize=65536)
+def _disguised(folded: str) -> bool:
+    return bool(_ODD_CHARACTERS.search(folded)) or deobfuscate(folded) != folded
+
+
+_ODD_CHARACTERS = re.compile(r"[^a-z0-9\s&'-]")
+
+
+@lru_cache(maxsize=65536)
+def _compact(text: str) -> str:
+    return _NOT_ALNUM.sub("", text)
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+def _compile_names(brand: Brand) -> tuple[list[_Name], list[str]]:
+    """The brand's names long enough to mean it, and its short codes (matched only in its own search results)."""
     names: list[_Name] = []
+    short: list[str] = []
     seen: set[str] = set()
     for spelling in brand.names:
         folded = fold(spelling)
         hidden = deobfuscate(folded)
-        compact = re.sub(r"[^a-z0-9]", "", hidden)
-        if len(compact) < MIN_ALIAS_CHARS or folded in seen:
+        if folded in seen or not _compact(hidden):
             continue
         seen.add(folded)
-        disguised = bool(re.search(r"[^a-z0-9\s&'-]", folded)) or hidden != folded
-        names.append(
-            _Name(spelling, re.compile(boundary_pattern(folded)), re.compile(boundary_pattern(hidden)), disguised)
-        )
-    return names
+        if len(_compact(hidden)) < MIN_ALIAS_CHARS:
+            short.append(hidden)
+            continue
+        names.append(_Name(brand.brand_id, spelling, folded, hidden, _disguised(folded)))
+    return names, short
+
+
+class _NameIndex:
+    """Every name of every brand in one regex; a match is looked up by its letters and digits."""
+
+    def __init__(self, spellings: list[tuple[str, _Name]]) -> None:
+        self.owners: dict[str, list[_Name]] = {}
+        for spelling, name in spellings:
+            owners = self.owners.setdefault(_compact(spelling), [])
+            if all(o.brand_id != name.brand_id for o in owners):
+                owners.append(name)
+        self.regex = alternation([s for s, _ in spellings])
+
+    def find(self, haystack: str) -> list[tuple[int, int, _Name]]:
+        if self.regex is None:
+            return []
+        return [
+            (m.start(), m.end(), name)
+            for m in self.regex.finditer(haystack)
+            for name in self.owners.get(_compact(m.group()), ())
+        ]
 
 
 @dataclass(frozen=True)
@@ -70,22 +110,23 @@ class _Phrases:
     typed: re.Pattern[str] | None
     unaccented: re.Pattern[str] | None
 
-    def last_in(self, window: Normalized) -> tuple[int, str] | None:
+    def last_in(self, lower: str) -> tuple[int, str] | None:
+        """The last phrase in a window of text already through nfc_lower: (its end, as written)."""
+        folded = fold_lower(lower)
         found: tuple[int, str] | None = None
         for regex, haystack in (
-            (self.folded, window.folded),
-            (self.typed, window.lower),
-            (None if window.accented else self.unaccented, window.folded),
+            (self.folded, folded),
+            (self.typed, lower),
+            (None if folded != lower else self.unaccented, folded),
         ):
             for m in regex.finditer(haystack) if regex else ():
                 if found is None or m.end() > found[0]:
-                    found = (m.end(), window.lower[m.start() : m.end()])
+                    found = (m.end(), lower[m.start() : m.end()])
         return found
 
 
 def _alternatives(spellings: list[str], on_typed: bool) -> re.Pattern[str] | None:
-    chosen = sorted({s.lower() if on_typed else fold(s) for s in spellings}, key=len, reverse=True)
-    return re.compile("|".join(boundary_pattern(s) for s in chosen)) if chosen else None
+    return alternation([s.lower() if on_typed else fold(s) for s in spellings])
 
 
 def _phrases(ascii_and_typed: list[str], unaccented: list[str]) -> _Phrases:
@@ -102,24 +143,35 @@ class DescriptiveRules:
         self._connectors = _phrases(data["connectors"], data.get("unaccented_connectors", []))
         self._accessories = _phrases(data["accessories"], data.get("unaccented_accessories", []))
         self.accessory_categories = [fold(c) for c in data.get("accessory_categories", [])]
+        self.after_tokens = int(data.get("accessory_after_tokens", 3))
+        self._accessories_after = _phrases(data.get("accessories_after", []), [])
 
     def makes_accessories(self, brand: Brand) -> bool:
         category = fold(brand.category or "")
         return any(c in category for c in self.accessory_categories)
 
-    def phrase_before(self, before: str, brand: Brand) -> str | None:
-        """The connector or accessory word at the end of `before` (the title up to a brand mention), if any."""
+    def phrase_before(self, before: str, brand: Brand, first: bool = True) -> str | None:
+        """The connector or accessory word at the end of `before` (the title up to a brand mention), if any.
+
+        A later mention counts only after a connector ("Case for iPad Pro"); an accessory word
+        opening the title describes the first mention ("Ốp lưng Kira X2")."""
         words = before.split()
-        connector = self._connectors.last_in(Normalized(" ".join(words[-(self.max_gap + 3) :])))
-        if connector is not None:
-            window = " ".join(words[-(self.max_gap + 3) :])
-            if len(window[connector[0] :].split()) <= self.max_gap:
-                return connector[1]
+        window = " ".join(words[-(self.max_gap + 3) :])
+        connector = self._connectors.last_in(window)
+        if connector is not None and len(window[connector[0] :].split()) <= self.max_gap:
+            return connector[1]
+        if self.makes_accessories(brand) or not first:
+            return None
+        accessory = self._accessories.last_in(" ".join(words[: self.max_gap + 2]))
+        return accessory[1] if accessory else None
+
+    def accessory_after(self, after: str, brand: Brand) -> str | None:
+        """An accessory word within a few words after the first mention: 'iPad Case', 'Apple Watch strap'."""
         if self.makes_accessories(brand):
             return None
-        # An accessory word opening the title ("Ốp lưng Kira X2") describes what follows it.
-        accessory = self._accessories.last_in(Normalized(" ".join(words[: self.max_gap + 2])))
-        return accessory[1] if accessory else None
+        words = after.split()[: self.after_tokens]
+        found = self._accessories_after.last_in(" ".join(words)) if words else None
+        return found[1] if found else None
 
 
 @lru_cache(maxsize=1)
@@ -139,50 +191,70 @@ class BrandMatcher:
     def __init__(self, brands: Sequence[Brand], rules: DescriptiveRules | None = None) -> None:
         self.brands = {b.brand_id: b for b in brands}
         self.rules = rules or default_rules()
-        self._names = {b.brand_id: _compile_names(b) for b in brands}
+        compiled = {b.brand_id: _compile_names(b) for b in brands}
+        self._names = {brand_id: names for brand_id, (names, _) in compiled.items()}
+        all_names = [n for names in self._names.values() for n in names]
+        self._plain = _NameIndex([(n.folded, n) for n in all_names])
+        self._hidden = _NameIndex([(n.hidden, n) for n in all_names])
+        self._own_plain = {b: _NameIndex([(n.folded, n) for n in names]) for b, names in self._names.items()}
+        self._own_hidden = {b: _NameIndex([(n.hidden, n) for n in names]) for b, names in self._names.items()}
+        self._short = {brand_id: alternation(short) for brand_id, (_, short) in compiled.items() if short}
         self._negatives = {
-            b.brand_id: [(k, re.compile(boundary_pattern(fold(k)))) for k in b.negative_keywords if fold(k).strip()]
-            for b in brands
+            b.brand_id: alternation([fold(k) for k in b.negative_keywords if fold(k).strip()]) for b in brands
         }
 
     def match(self, listing: Listing, text: Normalized | None = None) -> list[BrandMatch]:
         text = text or normalize(listing_text(listing))
-        title = normalize(listing.title)
+        plain: dict[str, list[tuple[int, int, _Name]]] = {}
+        for hit in self._plain.find(text.folded):
+            plain.setdefault(hit[2].brand_id, []).append(hit)
+        hidden: dict[str, tuple[int, int, _Name]] = {}
+        if text.deobfuscated != text.folded:
+            # A name seen only once tricks are undone: one the plain text does not show as such.
+            shown = {_compact(text.folded[s:e]) for hits in plain.values() for s, e, _ in hits}
+            for hit in self._hidden.find(text.deobfuscated):
+                if _compact(text.deobfuscated[hit[0] : hit[1]]) not in shown:
+                    hidden.setdefault(hit[2].brand_id, hit)
+        query = listing.query_brand_id if listing.query_brand_id in self.brands else None
+        title: Normalized | None = None
         found: list[BrandMatch] = []
-        for brand_id, brand in self.brands.items():
-            match = self._match_brand(brand, text, title)
-            via_query = listing.query_brand_id == brand_id
-            if match is None and via_query:
-                match = BrandMatch(brand, name_found=False, via_query=True)
-            elif match is not None and match.negated_by and not via_query:
+        for brand_id in dict.fromkeys([*plain, *hidden, *([query] if query else [])]):
+            brand = self.brands[brand_id]
+            via_query = brand_id == query
+            match = None
+            if brand_id in plain or brand_id in hidden:
+                title = title or (text if not listing.description else normalize(listing.title))
+                hits = plain.get(brand_id, [])
+                match = self._named(brand, text, title, hits, hidden.get(brand_id), via_query)
+            elif via_query:
+                match = self._abbreviated(brand, text)
+            if match is not None and match.negated_by and not via_query:
                 continue
-            elif match is not None and via_query:
-                match = BrandMatch(**{**match.__dict__, "via_query": True})
-            if match is not None:
-                found.append(match)
+            found.append(match or BrandMatch(brand, name_found=False, via_query=True))
         return found
 
-    def _match_brand(self, brand: Brand, text: Normalized, title: Normalized) -> BrandMatch | None:
-        plain_hits: list[tuple[int, int, str]] = []
-        hidden_form: str | None = None
-        alias_disguise: str | None = None
-        for name in self._names[brand.brand_id]:
-            for m in name.plain.finditer(text.folded):
-                plain_hits.append((m.start(), m.end(), text.lower[m.start() : m.end()]))
-                if name.obfuscated_alias and alias_disguise is None:
-                    alias_disguise = text.lower[m.start() : m.end()]
-            if hidden_form is None and not plain_hits:
-                m = name.hidden.search(text.deobfuscated)
-                if m:
-                    hidden_form = m.group(0)
-        if not plain_hits and hidden_form is None:
-            return None
-        negated = next((k for k, rx in self._negatives[brand.brand_id] if rx.search(text.folded)), None)
+    def _named(
+        self,
+        brand: Brand,
+        text: Normalized,
+        title: Normalized,
+        plain_hits: list[tuple[int, int, _Name]],
+        hidden_hit: tuple[int, int, _Name] | None,
+        via_query: bool,
+    ) -> BrandMatch:
+        negated = self._negated(brand, text)
         if negated:
-            return BrandMatch(brand, name_found=False, negated_by=negated)
-        descriptive_phrase = self._descriptive(brand, title)
-        names = tuple(dict.fromkeys(h[2] for h in plain_hits)) or (hidden_form or "",)
-        obfuscated_form = alias_disguise or (hidden_form if not plain_hits else None)
+            return BrandMatch(brand, name_found=False, negated_by=negated, via_query=via_query)
+        names = tuple(dict.fromkeys(text.lower[s:e] for s, e, _ in plain_hits))
+        # Judged on the words as written: "s.amsung" is a disguise even when "samsung" is the alias it hit.
+        alias_disguise = next((text.lower[s:e] for s, e, _ in plain_hits if _disguised(text.folded[s:e])), None)
+        hidden_form = None
+        if hidden_hit is not None:
+            hidden_form = text.deobfuscated[hidden_hit[0] : hidden_hit[1]]
+            names = (*names, hidden_form) if names else (hidden_form,)
+        obfuscated_form = alias_disguise or hidden_form
+        # The title's mentions are the ones found already when the title is the whole text.
+        descriptive_phrase = self._descriptive(brand, title, plain_hits if title is text else None)
         return BrandMatch(
             brand,
             name_found=True,
@@ -191,28 +263,55 @@ class BrandMatcher:
             obfuscated_form=_original_spelling(text, obfuscated_form),
             descriptive=descriptive_phrase is not None,
             descriptive_phrase=descriptive_phrase,
+            via_query=via_query,
         )
+
+    def _negated(self, brand: Brand, text: Normalized) -> str | None:
+        """A negative keyword of the brand in the text ('bánh lotus' is not Lotus Step), as written."""
+        regex = self._negatives.get(brand.brand_id)
+        m = regex.search(text.folded) if regex is not None else None
+        return text.lower[m.start() : m.end()] if m else None
+
+    def _abbreviated(self, brand: Brand, text: Normalized) -> BrandMatch | None:
+        """A registered short code ("CV" for Converse) counts only in the brand's own search results:
+        alone, two letters mean too many other things."""
+        short = self._short.get(brand.brand_id)
+        if short is None:
+            return None
+        m = short.search(text.folded) or short.search(text.deobfuscated)
+        if m is None:
+            return None
+        negated = self._negated(brand, text)
+        if negated:
+            return BrandMatch(brand, name_found=False, negated_by=negated, via_query=True)
+        return BrandMatch(brand, name_found=True, names=(m.group(),), abbreviated=True, via_query=True)
 
     def mask(self, brand_id: str, deobfuscated: str, token: str) -> str:
         """The de-obfuscated text with the brand's names replaced by one token."""
-        for name in self._names.get(brand_id, []):
-            deobfuscated = name.hidden.sub(f" {token} ", deobfuscated)
-        return deobfuscated
+        index = self._own_hidden.get(brand_id)
+        if index is None or index.regex is None:
+            return deobfuscated
+        return index.regex.sub(f" {token} ", deobfuscated)
 
-    def _descriptive(self, brand: Brand, title: Normalized) -> str | None:
-        """Descriptive when, in the title, a mention of the brand follows a connector or an accessory word."""
-        for name in self._names[brand.brand_id]:
-            m = name.plain.search(title.folded)
-            if m:
-                before = title.lower[: m.start()]  # lower and folded texts line up character for character
-            else:
-                hidden = name.hidden.search(title.deobfuscated)
-                if hidden is None:
-                    continue
-                before = title.deobfuscated[: hidden.start()]
-            phrase = self.rules.phrase_before(before, brand)
+    def _descriptive(
+        self, brand: Brand, title: Normalized, known: list[tuple[int, int, _Name]] | None = None
+    ) -> str | None:
+        """Descriptive when, in the title, a mention of the brand follows a connector or an accessory word
+        (or, for a brand that makes no accessories, the first mention is followed by one: "iPad Case")."""
+        # Offsets of a plain mention are offsets in the typed text too; a hidden one's only in its own text.
+        text = title.lower
+        mentions = known if known is not None else self._own_plain[brand.brand_id].find(title.folded)
+        if not mentions and title.deobfuscated != title.folded:
+            text = title.deobfuscated
+            mentions = self._own_hidden[brand.brand_id].find(text)
+        for i, (start, end, _) in enumerate(sorted(mentions)):
+            phrase = self.rules.phrase_before(text[:start], brand, first=i == 0)
             if phrase:
                 return phrase
+            if i == 0:
+                phrase = self.rules.accessory_after(text[end:], brand)
+                if phrase:
+                    return phrase
         return None
 
 

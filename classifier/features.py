@@ -1,20 +1,23 @@
 """The named signals and the text a listing is judged on, for one brand it concerns.
 
-Signals are the cues an inspector would name (a counterfeit term, a disguised brand, a price
-far below the brand's cheapest product, an official seller, descriptive use); the text part
-lets the model weigh the rest of the wording. Brand names are masked in the text so the
-model learns how sellers write about a brand, not which brands the seed data happened to use.
+Signals are the cues an inspector would name (a counterfeit term, a disguised or abbreviated
+brand, a price far below the brand's cheapest product, an official seller, a shop whose name
+declares fakes or disguises the brand, the seller's record, descriptive use); the text part
+lets the model weigh the rest of the wording. Brand names and counterfeit terms are masked in
+the text so the model learns how sellers write about a brand, not which brands the seed data
+happened to use, and so no n-gram repeats a signal.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from classifier.brands import BrandMatch, BrandMatcher, listing_text
-from classifier.lexicon import Lexicon, TermHit, default_lexicon
-from classifier.normalize import Normalized, normalize
+from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon
+from classifier.normalize import Normalized, fold, normalize
 from kcnguard.records import Listing
 
 # Price buckets against the brand's cheapest genuine product: below 30% is implausible for
@@ -30,18 +33,63 @@ PRICE_PLAUSIBLE = "price_plausible"
 OFFICIAL_SELLER = "official_seller"
 DESCRIPTIVE_USE = "descriptive_use"
 NO_BRAND_MATCH = "no_brand_match"
+ABBREVIATED_BRAND = "abbreviated_brand"
+SELLER_COUNTERFEIT_NAME = "seller_counterfeit_name"
+SELLER_DISGUISED_BRAND = "seller_disguised_brand"
+SELLER_HISTORY = "seller_history"
 SIGNALS = (
     COUNTERFEIT_TERM,
     OBFUSCATED_BRAND,
+    ABBREVIATED_BRAND,
     PRICE_VERY_LOW,
     PRICE_LOW,
     PRICE_PLAUSIBLE,
     OFFICIAL_SELLER,
+    SELLER_COUNTERFEIT_NAME,
+    SELLER_DISGUISED_BRAND,
+    SELLER_HISTORY,
     DESCRIPTIVE_USE,
     NO_BRAND_MATCH,
 )
+# A seller's record says something only once it has a few scored listings.
+MIN_SELLER_LISTINGS = 3
+# How far below the reference a price is, in natural-log steps, counted up to this depth.
+MAX_PRICE_DEPTH = 3.0
+# Shops whose names were read, kept for reuse; cleared when full (a crude bound, not an LRU).
+SELLER_CACHE = 50_000
 BRAND_TOKEN = "brandname"
+TERM_TOKEN = "counterfeitterm"
 _NON_WORD = re.compile(r"[^\w:]+")
+
+
+class SellerHistory(Protocol):
+    """What the store knows of a seller: the share of its scored listings already flagged or confirmed."""
+
+    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
+        """(share flagged in 0..1, number of listings it is over), or None when the seller is unknown."""
+        ...
+
+
+class NoSellerHistory:
+    """No history known: the seller-history signal stays neutral."""
+
+    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
+        return None
+
+
+class SellerHistoryTable:
+    """A history given as a table: {(marketplace, seller id or name): (share, count)}."""
+
+    def __init__(self, table: dict[tuple[str, str], tuple[float, int]]) -> None:
+        self.table = table
+
+    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
+        return self.table.get((marketplace, seller_id))
+
+
+def seller_key(listing: Listing) -> str | None:
+    """How a seller is known across its listings: its marketplace id, else its shop name."""
+    return listing.seller.id or listing.seller.name
 
 
 @dataclass(frozen=True)
@@ -54,6 +102,8 @@ class Evidence:
     reference_price: int | None = None
     ratio: float | None = None
     seller_name: str | None = None
+    seller_terms: list[TermHit] = field(default_factory=list)
+    seller_history: tuple[float, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,21 +134,29 @@ def pick_text(rows: list[dict[str, Any]]) -> list[str]:
 
 
 class FeatureExtractor:
-    def __init__(self, matcher: BrandMatcher, lexicon: Lexicon | None = None) -> None:
+    def __init__(
+        self, matcher: BrandMatcher, lexicon: Lexicon | None = None, seller_history: SellerHistory | None = None
+    ) -> None:
         self.matcher = matcher
         self.lexicon = lexicon or default_lexicon()
+        self.seller_history = seller_history or NoSellerHistory()
+        self._sellers: dict[tuple[str, str], tuple[list[TermHit], bool]] = {}
+        self._last_text: Normalized | None = None
+        self._last_read: tuple[list[TermHit], str] = ([], "")
 
     def extract(self, listing: Listing, match: BrandMatch, text: Normalized | None = None) -> Features:
         text = text or normalize(listing_text(listing))
         brand = match.brand
         signals: dict[str, float] = {}
-        terms = self.lexicon.find(text)
+        terms = self._read_text(text)[0]
         if terms:
             signals[COUNTERFEIT_TERM] = 1.0
             for hit in terms:
                 signals[term_feature(hit.term.id)] = 1.0
         if match.obfuscated:
             signals[OBFUSCATED_BRAND] = 1.0
+        if match.abbreviated:
+            signals[ABBREVIATED_BRAND] = 1.0
         reference = brand.min_reference_price_vnd
         ratio = None
         # Only a VND price compares with a VND reference; a missing or zero price says nothing.
@@ -106,16 +164,67 @@ class FeatureExtractor:
             ratio = listing.price / reference
             bucket = PRICE_VERY_LOW if ratio < VERY_LOW_RATIO else PRICE_LOW if ratio < LOW_RATIO else PRICE_PLAUSIBLE
             signals[bucket] = 1.0
+            if ratio < 1:
+                # How deep the discount goes: 10% of the reference is further from genuine than 29%.
+                signals[f"{bucket}=depth"] = min(MAX_PRICE_DEPTH, -math.log(ratio))
         seller = listing.seller
-        if seller.official or brand.is_official_seller(listing.marketplace, seller.id, seller.name):
+        official = seller.official or brand.is_official_seller(listing.marketplace, seller.id, seller.name)
+        if official:
             signals[OFFICIAL_SELLER] = 1.0
+        seller_terms: list[TermHit] = []
+        if seller.name and not official:
+            seller_terms, disguised = self._read_seller(seller.name, brand.name)
+            if seller_terms:
+                signals[SELLER_COUNTERFEIT_NAME] = 1.0
+            if disguised:
+                signals[SELLER_DISGUISED_BRAND] = 1.0
+        history = None
+        key = seller_key(listing)
+        if key is not None:
+            history = self.seller_history.share_flagged(listing.marketplace, key)
+            if history is not None and history[1] >= MIN_SELLER_LISTINGS:
+                # Centred on zero, so a clean record lowers a score as much as a bad one raises it.
+                signals[SELLER_HISTORY] = min(max(history[0], 0.0), 1.0) - 0.5
         if match.descriptive:
             signals[DESCRIPTIVE_USE] = 1.0
         if not match.name_found:
             signals[NO_BRAND_MATCH] = 1.0
-        evidence = Evidence(match, terms, listing.price, reference, ratio, seller.name)
+        evidence = Evidence(match, terms, listing.price, reference, ratio, seller.name, seller_terms, history)
         return Features(signals, self.masked_text(text, match), evidence)
 
+    def _read_seller(self, seller_name: str, brand_name: str) -> tuple[list[TermHit], bool]:
+        """Counterfeit words in a shop's name, and whether it disguises the brand's name; a shop has
+        many listings, so each (shop, brand) is read once."""
+        key = (seller_name, brand_name)
+        known = self._sellers.get(key)
+        if known is not None:
+            return known
+        seller_text = normalize(seller_name)
+        terms = self.lexicon.find(seller_text)
+        glued = None if terms else self.lexicon.glued_in(seller_text)
+        if glued:
+            terms = [TermHit(Term("seller_glued", "", ""), glued, 0, 0)]
+        brand_folded = fold(brand_name)
+        # The shop's name spells the brand only once tricks are undone ('T0SHIBA Việt Nam').
+        disguised = (
+            seller_text.deobfuscated != seller_text.folded
+            and brand_folded in seller_text.deobfuscated
+            and brand_folded not in seller_text.folded
+        )
+        if len(self._sellers) >= SELLER_CACHE:
+            self._sellers.clear()
+        self._sellers[key] = (terms, disguised)
+        return terms, disguised
+
+    def _read_text(self, text: Normalized) -> tuple[list[TermHit], str]:
+        """The counterfeit terms and the term-masked text of a listing, once however many brands it names."""
+        if self._last_text is not text:
+            self._last_text = text
+            self._last_read = (self.lexicon.find(text), self.lexicon.mask(text.deobfuscated, TERM_TOKEN))
+        return self._last_read
+
     def masked_text(self, text: Normalized, match: BrandMatch) -> str:
-        masked = self.matcher.mask(match.brand.brand_id, text.deobfuscated, BRAND_TOKEN)
+        """The words the model reads: brand names and counterfeit terms masked, each a signal of its own
+        (and an n-gram reason must never quote "rep 1:1" as wording that looks genuine)."""
+        masked = self.matcher.mask(match.brand.brand_id, self._read_text(text)[1], BRAND_TOKEN)
         return " ".join(_NON_WORD.sub(" ", masked).split())

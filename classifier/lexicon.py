@@ -1,6 +1,9 @@
 """The counterfeit lexicon: terms sellers use for fakes, and the legitimate phrases that excuse them.
 
 The vocabulary lives in data/counterfeit_terms.json so an inspector can extend it without code.
+Every spelling of every term is compiled into one alternation per text it is read on (the typed
+text, the folded text, the folded text of listings typed without marks), so a listing is scanned
+a few times in C, not once per phrase in Python.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, boundary_pattern, fold
+from classifier.normalize import Normalized, alternation, fold
 
 DATA_FILE = "counterfeit_terms.json"
+# What boundary_pattern lets stand between the words of a phrase; removed to look a match up.
+_JOINERS = re.compile(r"[\s.\-_/]+")
+_GLUE = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -32,61 +38,78 @@ class TermHit:
     end: int
 
 
-@dataclass(frozen=True)
-class _Phrase:
-    """One compiled spelling: matched on the typed text (accented) or the folded one."""
-
-    regex: re.Pattern[str]
-    on_typed: bool
-    unaccented_only: bool
+def _key(matched: str) -> str:
+    return _JOINERS.sub("", matched)
 
 
-def _phrase(spelling: str, unaccented_only: bool = False) -> _Phrase:
-    on_typed = not spelling.isascii()
-    text = spelling.lower() if on_typed else fold(spelling)
-    return _Phrase(re.compile(boundary_pattern(text)), on_typed, unaccented_only)
+class _Alternation:
+    """Many phrases in one regex; a match is looked up by its spelling without joiners."""
+
+    def __init__(self, spellings: list[tuple[str, Term | None]]) -> None:
+        self.owner: dict[str, Term | None] = {}
+        for spelling, term in spellings:
+            self.owner.setdefault(_key(spelling), term)
+        self.regex = alternation([s for s, _ in spellings])
+
+    def spans(self, haystack: str) -> list[tuple[int, int, Term | None]]:
+        if self.regex is None:
+            return []
+        return [(m.start(), m.end(), self.owner.get(_key(m.group()))) for m in self.regex.finditer(haystack)]
 
 
-def _spans(phrases: list[_Phrase], text: Normalized) -> list[tuple[int, int]]:
-    spans = []
-    for phrase in phrases:
-        if phrase.unaccented_only and text.accented:
-            continue
-        haystack = text.lower if phrase.on_typed else text.folded
-        spans.extend(m.span() for m in phrase.regex.finditer(haystack))
-    return spans
+def _split(entries: list[tuple[str, Term | None, bool]]) -> tuple[_Alternation, _Alternation, _Alternation]:
+    """(on the typed text, on the folded text, on the folded text of unaccented listings)."""
+    typed = [(s.lower(), t) for s, t, only_unaccented in entries if not s.isascii() and not only_unaccented]
+    folded = [(fold(s), t) for s, t, only_unaccented in entries if s.isascii() and not only_unaccented]
+    unaccented = [(fold(s), t) for s, t, only_unaccented in entries if only_unaccented]
+    return _Alternation(typed), _Alternation(folded), _Alternation(unaccented)
 
 
 class Lexicon:
     def __init__(self, data: dict[str, Any]) -> None:
         self.terms: dict[str, Term] = {}
-        self._phrases: list[tuple[Term, _Phrase]] = []
+        spellings: list[tuple[str, Term | None, bool]] = []
         for entry in data["terms"]:
             term = Term(entry["id"], entry["vi"], entry["en"])
             self.terms[term.id] = term
-            for spelling in [*entry.get("patterns", []), *entry.get("accented", [])]:
-                self._phrases.append((term, _phrase(spelling)))
-            for spelling in entry.get("unaccented", []):
-                self._phrases.append((term, _phrase(spelling, unaccented_only=True)))
-        self._exclusions = [_phrase(s) for s in data.get("exclusions", [])]
-        self._exclusions += [_phrase(s, unaccented_only=True) for s in data.get("unaccented_exclusions", [])]
+            spellings += [(s, term, False) for s in [*entry.get("patterns", []), *entry.get("accented", [])]]
+            spellings += [(s, term, True) for s in entry.get("unaccented", [])]
+        self._typed, self._folded, self._unaccented = _split(spellings)
+        excluded = [(s, None, False) for s in data.get("exclusions", [])]
+        excluded += [(s, None, True) for s in data.get("unaccented_exclusions", [])]
+        self._x_typed, self._x_folded, self._x_unaccented = _split(excluded)
+        glued = [_GLUE.sub("", fold(s)) for s in data.get("seller_glued", [])]
+        longest_first = sorted(glued, key=len, reverse=True)
+        self._glued = re.compile("|".join(re.escape(s) for s in longest_first)) if glued else None
+
+    def glued_in(self, text: Normalized) -> str | None:
+        """A term glued inside a name or handle ('shopgiayreplica.com' → 'replica'), if any."""
+        if self._glued is None:
+            return None
+        m = self._glued.search(_GLUE.sub("", text.deobfuscated))
+        return m.group() if m else None
+
+    def _scan(self, text: Normalized, typed: _Alternation, folded: _Alternation, unaccented: _Alternation):
+        found = typed.spans(text.lower) + folded.spans(text.folded)
+        if not text.accented:
+            found += unaccented.spans(text.folded)
+        return found
 
     def excluded_spans(self, text: Normalized) -> list[tuple[int, int]]:
-        return _spans(self._exclusions, text)
+        return [(s, e) for s, e, _ in self._scan(text, self._x_typed, self._x_folded, self._x_unaccented)]
 
     def find(self, text: Normalized) -> list[TermHit]:
         """The counterfeit terms in the text, longest first per place, minus legitimate uses."""
-        excluded = self.excluded_spans(text)
-        hits: list[TermHit] = []
-        for term, phrase in self._phrases:
-            if phrase.unaccented_only and text.accented:
-                continue
-            haystack = text.lower if phrase.on_typed else text.folded
-            for match in phrase.regex.finditer(haystack):
-                start, end = match.span()
-                if any(s <= start and end <= e for s, e in excluded):
-                    continue
-                hits.append(TermHit(term, text.lower[start:end], start, end))
+        found = self._scan(text, self._typed, self._folded, self._unaccented)
+        hidden = self._hidden(text, {term.id for _, _, term in found if term})
+        if not found and not hidden:
+            return []
+        excluded = self.excluded_spans(text) if found else []
+        hits = [
+            TermHit(term, text.lower[start:end], start, end)
+            for start, end, term in found
+            if term is not None and not any(s <= start and end <= e for s, e in excluded)
+        ]
         # Keep the longest phrase at each place: "rep 1:1" rather than "rep" and "1:1" apart.
         hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
         kept: list[TermHit] = []
@@ -94,7 +117,24 @@ class Lexicon:
             if kept and hit.start < kept[-1].end:
                 continue
             kept.append(hit)
-        return kept
+        return kept + hidden
+
+    def mask(self, folded: str, token: str) -> str:
+        """A folded text with every counterfeit term replaced by one token (the term is a signal of its own)."""
+        regex = self._folded.regex
+        return regex.sub(f" {token} ", folded) if regex is not None else folded
+
+    def _hidden(self, text: Normalized, seen: set[str]) -> list[TermHit]:
+        """Terms visible only once spelling tricks are undone ('r3p', 'f@ke', 's.i.e.u c.a.p')."""
+        if text.deobfuscated == text.folded:
+            return []
+        out = []
+        for start, end, term in self._folded.spans(text.deobfuscated):
+            if term is not None and term.id not in seen:
+                seen.add(term.id)
+                # Offsets of the de-obfuscated text do not line up with the listing's: placed after it.
+                out.append(TermHit(term, text.deobfuscated[start:end], len(text.lower), len(text.lower)))
+        return out
 
 
 def load(data: dict[str, Any] | None = None) -> Lexicon:

@@ -22,7 +22,6 @@ _CONFUSABLES = str.maketrans(
     }
 )  # fmt: skip
 _ZERO_WIDTH = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")
-_SPACES = re.compile(r"\s+")
 # Vietnamese letters whose diacritics NFD does not split off.
 _STROKES = str.maketrans({"đ": "d", "Đ": "D", "ơ": "o", "ư": "u"})
 # Single characters joined by separators: "n.i.k.e", "v-i-n-a", "d...a...s", "a*p*p*l*e".
@@ -31,27 +30,52 @@ _SPELL_SEPARATORS = re.compile(r"[.\-_*·•/+'\s]+")
 # A separator inside a word ("a*ple", "mag/safe", "ni.ke"): the word is kept whole for matching.
 _INNER_SEPARATOR = re.compile(r"(?<=[a-z])[.*·•/_](?=[a-z])")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
-_TOKEN = re.compile(r"[a-z0-9@$!]+")
 _LEET_INSIDE = re.compile(r"[a-z][013457@$][a-z]")
+# Only the rare tokens that may hide letters go through the per-token check: most titles have none.
+_LEET_CANDIDATE = re.compile(r"[a-z0-9@$!]*(?:[a-z][013457@$][a-z]|[@$!])[a-z0-9@$!]*")
+# "cvssss", "xịnnnnn": a letter typed four or more times is one letter stretched for attention.
+_STRETCHED = re.compile(r"([a-z])\1{3,}")
 _HAS_LETTER = re.compile(r"[a-z]")
 _VIETNAMESE_MARKS = re.compile(r"[\u0300-\u036f]|[đơư]")
 
 
 def nfc_lower(text: str) -> str:
     """NFC, lower case, no zero-width characters, single spaces."""
-    text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFC", text))
-    return _SPACES.sub(" ", text.lower()).strip()
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if _ZERO_WIDTH.search(text):
+            text = _ZERO_WIDTH.sub("", text)
+    return " ".join(text.lower().split())
 
 
 def _fold_char(char: str) -> str:
     # One character in, one out, so a span in the folded text is the same span in the lower-case text.
-    base = unicodedata.normalize("NFD", char.translate(_STROKES))[0]
-    return base
+    return unicodedata.normalize("NFD", char.translate(_STROKES))[0]
+
+
+def _fold_table() -> dict[int, str]:
+    # Latin letters with marks live below U+2000 (Vietnamese in U+1E00–U+1EFF); a table lookup per
+    # character is what makes folding cheap enough to run on every listing.
+    table = {}
+    for code in range(0x80, 0x2000):
+        folded = _fold_char(chr(code))
+        if folded != chr(code):
+            table[code] = folded
+    return table
+
+
+_FOLD = _fold_table()
 
 
 def fold(text: str) -> str:
     """Lower case without diacritics (đ→d too): 'Siêu Cấp' → 'sieu cap'; offsets match nfc_lower(text)."""
-    return "".join(_fold_char(c) for c in nfc_lower(text))
+    return fold_lower(nfc_lower(text))
+
+
+def fold_lower(lower: str) -> str:
+    """fold() of a text already through nfc_lower()."""
+    return lower if lower.isascii() else lower.translate(_FOLD)
 
 
 def has_vietnamese_marks(text: str) -> bool:
@@ -62,12 +86,7 @@ def has_vietnamese_marks(text: str) -> bool:
 def collapse_spelled_apart(folded: str) -> str:
     """Join letters spelled apart: 'n.i.k.e air' → 'nike air', 'v - i - n - a' → 'vina'."""
 
-    def join(match: re.Match[str]) -> str:
-        spelled = match.group(0)
-        # Digits spelled apart are sizes or ranges ("size 3-4-5"), not a hidden name.
-        return _SPELL_SEPARATORS.sub("", spelled) if _HAS_LETTER.search(spelled) else spelled
-
-    collapsed = _SPELLED_APART.sub(join, folded)
+    collapsed = _SPELLED_APART.sub(_join_spelled, folded)
     return _INNER_SEPARATOR.sub("", collapsed)
 
 
@@ -84,11 +103,28 @@ def unleet(folded: str) -> str:
             return token.translate(_LEET)
         return token
 
-    return _TOKEN.sub(swap, folded)
+    return _LEET_CANDIDATE.sub(swap, folded)
 
 
 def deobfuscate(folded: str) -> str:
-    return unleet(collapse_spelled_apart(folded.translate(_CONFUSABLES)))
+    # Each step is skipped when a cheap check shows it has nothing to do: most titles hide nothing.
+    text = folded if folded.isascii() else folded.translate(_CONFUSABLES)
+    text = _SPELLED_APART.sub(_join_spelled, text)
+    if any(separator in text for separator in _INNER_SEPARATORS):
+        text = _INNER_SEPARATOR.sub("", text)
+    if _MAY_HIDE_LETTERS.search(text):
+        text = unleet(text)
+    return _STRETCHED.sub(r"\1", text)
+
+
+def _join_spelled(match: re.Match[str]) -> str:
+    spelled = match.group(0)
+    # Digits spelled apart are sizes or ranges ("size 3-4-5"), not a hidden name.
+    return _SPELL_SEPARATORS.sub("", spelled) if _HAS_LETTER.search(spelled) else spelled
+
+
+_INNER_SEPARATORS = ".*·•/_"
+_MAY_HIDE_LETTERS = re.compile(r"[a-z][013457@$][a-z]|[@$!]")
 
 
 @dataclass(frozen=True)
@@ -103,7 +139,7 @@ class Normalized:
 
     @cached_property
     def folded(self) -> str:
-        return fold(self.original)
+        return fold_lower(self.lower)
 
     @cached_property
     def deobfuscated(self) -> str:
@@ -111,7 +147,9 @@ class Normalized:
 
     @cached_property
     def accented(self) -> bool:
-        return has_vietnamese_marks(self.original)
+        # Folding changes a character exactly when it carries a mark (or is đ): the same answer as
+        # has_vietnamese_marks, without decomposing the text again.
+        return self.folded != self.lower
 
 
 def normalize(text: str) -> Normalized:
@@ -123,3 +161,42 @@ def boundary_pattern(phrase: str) -> str:
     parts = [re.escape(p) for p in phrase.split()]
     body = r"[\s.\-_/]*".join(parts)
     return rf"(?<![^\W_]){body}(?![^\W_])"
+
+
+def alternation(phrases: list[str]) -> re.Pattern[str] | None:
+    """One regex for many folded phrases on token boundaries, as boundary_pattern matches each.
+
+    The phrases are laid out as a trie (one branch per next character), so the regex engine
+    rejects a position on its first character instead of trying every phrase there: a scan
+    costs microseconds however large the lexicon or the brand registry grows. At one place
+    the longest phrase wins.
+    """
+    root: dict[str, dict] = {}
+    for phrase in phrases:
+        node = root
+        for char in " ".join(phrase.split()):
+            node = node.setdefault(char, {})
+        node[""] = {}
+    if not root:
+        return None
+    return re.compile("(?:" + _trie(root, first=True) + r")(?![^\W_])")
+
+
+_BETWEEN_WORDS = r"[\s.\-_/]*"
+
+
+def _trie(node: dict[str, dict], first: bool = False) -> str:
+    branches = []
+    for char, child in sorted(node.items()):
+        if char == "":
+            continue
+        literal = _BETWEEN_WORDS if char == " " else re.escape(char)
+        if first:
+            # The token boundary before the phrase, checked only once its first character matched.
+            literal += rf"(?<![^\W_]{re.escape(char)})"
+        branches.append(literal + _trie(child))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # Greedy: a longer phrase through this node is tried before the one ending here.
+    return f"(?:{body})?" if "" in node else body

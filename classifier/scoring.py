@@ -1,19 +1,22 @@
-"""Scores listings against registered brands: one ScoredListing per brand a listing concerns."""
+"""Scores listings against registered brands: one judgement per brand a listing concerns.
+
+The whole batch goes through one sparse matrix product; each score comes with the
+contributions that made it, grouped by signal, in the calibrated log-odds the score is read in.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from classifier.brands import BrandMatcher, listing_text
-from classifier.features import BRAND_TOKEN, FeatureExtractor, Features, signal_code
+from classifier.features import BRAND_TOKEN, TERM_TOKEN, FeatureExtractor, Features, SellerHistory, signal_code
 from classifier.model import TrainedModel
 from classifier.normalize import normalize
-from classifier.reasons import signal_reason, text_reason
-from kcnguard.records import Brand, Listing, Reason, ScoredListing, utcnow
+from classifier.reasons import Explanation, rule_reason, signal_reason, text_reason
+from kcnguard.records import Brand, Listing, ScoredListing, utcnow
 
 # Contributions smaller than this (in log-odds) do not move a score enough to be worth reading.
 MIN_REASON_WEIGHT = 0.05
@@ -29,16 +32,35 @@ NO_MENTION_RULE = "no_brand_mention_cap"
 @dataclass(frozen=True)
 class Explained:
     score: float
-    reasons: list[Reason]
+    reasons: list[Explanation]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One listing judged against one brand, before it is wrapped as a ScoredListing record."""
+
+    listing: Listing
+    brand_id: str
+    score: float
+    flagged: bool
+    reasons: list[Explanation]
 
 
 class Scorer:
-    def __init__(self, brands: Sequence[Brand], model: TrainedModel, threshold: float = 0.5) -> None:
+    def __init__(
+        self,
+        brands: Sequence[Brand],
+        model: TrainedModel,
+        threshold: float | None = None,
+        *,
+        seller_history: SellerHistory | None = None,
+    ) -> None:
+        """threshold None: the model's own operating threshold, chosen on its seed validation data."""
         self.brands = list(brands)
         self.model = model
-        self.threshold = threshold
+        self.threshold = model.threshold if threshold is None else threshold
         self.matcher = BrandMatcher(self.brands)
-        self.extractor = FeatureExtractor(self.matcher)
+        self.extractor = FeatureExtractor(self.matcher, seller_history=seller_history)
 
     def score(self, listing: Listing) -> list[ScoredListing]:
         return self.score_many([listing])
@@ -52,43 +74,58 @@ class Scorer:
                 pairs.append((listing, self.extractor.extract(listing, match, text)))
         return pairs
 
-    def score_many(self, listings: Sequence[Listing]) -> list[ScoredListing]:
+    def judge_many(self, listings: Sequence[Listing]) -> list[Judgement]:
+        """Scores and reasons without building records: what batch scoring of files uses."""
         pairs = self.features(listings)
         if not pairs:
             return []
         explained = self.explain([feats for _, feats in pairs])
+        return [
+            Judgement(listing, feats.evidence.match.brand.brand_id, r.score, r.score >= self.threshold, r.reasons)
+            for (listing, feats), r in zip(pairs, explained, strict=True)
+        ]
+
+    def score_many(self, listings: Sequence[Listing]) -> list[ScoredListing]:
         now = utcnow()
         return [
             ScoredListing(
-                listing=listing,
-                brand_id=feats.evidence.match.brand.brand_id,
-                score=result.score,
-                flagged=result.score >= self.threshold,
+                listing=j.listing,
+                brand_id=j.brand_id,
+                score=j.score,
+                flagged=j.flagged,
                 threshold=self.threshold,
-                reasons=result.reasons,
+                reasons=[r.record() for r in j.reasons],
                 model_version=self.model.version,
                 scored_at=now,
             )
-            for (listing, feats), result in zip(pairs, explained, strict=True)
+            for j in self.judge_many(listings)
         ]
 
     def explain(self, rows: Sequence[Features]) -> list[Explained]:
-        """Scores for many rows in one matrix product, each with the contributions that made it."""
-        matrix = self.model.transform([r.row() for r in rows])
-        scores = self.model.probabilities(matrix)
-        coef, names, n_signals = self.model.coef, self.model.feature_names, self.model.signal_count
+        """Scores for many rows in one matrix product, each with the contributions that made it.
+
+        A reason's weight is its features' coefficient × value × the calibration's scale: the
+        base log-odds plus every contribution is the score's log-odds, so what the inspector
+        reads is what the model computed.
+        """
+        model = self.model
+        matrix = model.transform([r.row() for r in rows])
+        scores = model.probabilities(matrix)
+        coef, names, n_signals, scale = model.coef, model.feature_names, model.signal_count, model.scale
+        contributions_all = matrix.multiply(coef.reshape(1, -1) * scale).tocsr()
         out = []
         for i, feats in enumerate(rows):
             start, end = matrix.indptr[i], matrix.indptr[i + 1]
-            columns, values = matrix.indices[start:end], matrix.data[start:end]
-            contributions = coef[columns] * values
-            by_code: dict[str, float] = defaultdict(float)
+            columns = matrix.indices[start:end].tolist()
+            contributions = contributions_all.data[start:end].tolist()
+            by_code: dict[str, float] = {}
             ngrams: list[tuple[str, float]] = []
             for column, weight in zip(columns, contributions, strict=True):
                 if column < n_signals:
-                    by_code[signal_code(names[column])] += float(weight)
+                    code = signal_code(names[column])
+                    by_code[code] = by_code.get(code, 0.0) + weight
                 else:
-                    ngrams.append((names[column].removeprefix("text:"), float(weight)))
+                    ngrams.append((names[column][5:], weight))
             reasons = [
                 signal_reason(code, weight, feats.evidence)
                 for code, weight in sorted(by_code.items(), key=lambda kv: -abs(kv[1]))
@@ -109,29 +146,28 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def _no_mention_reason(feats: Features, score: float) -> Reason:
+def _no_mention_reason(feats: Features, score: float) -> Explanation:
     brand = feats.evidence.match.brand.name
-    return Reason(
-        code=NO_MENTION_RULE,
-        weight=round(_logit(NO_MENTION_CAP) - _logit(score), 4),
-        vi=(
-            f"Quy tắc: tin đăng không nêu tên {brand} nên không bị coi là xâm phạm nhãn hiệu này; "
-            f"điểm {score:.2f} được hạ xuống {NO_MENTION_CAP:.2f}"
-        ),
-        en=(
-            f"Rule: the listing does not name {brand}, so it is not taken as infringing that mark; "
-            f"its score {score:.2f} is capped at {NO_MENTION_CAP:.2f}"
-        ),
+    return rule_reason(
+        NO_MENTION_RULE,
+        _logit(NO_MENTION_CAP) - _logit(score),
+        f"Quy tắc: tin đăng không nêu tên {brand} nên không bị coi là xâm phạm nhãn hiệu này; "
+        f"điểm {score:.2f} được hạ xuống {NO_MENTION_CAP:.2f}",
+        f"Rule: the listing does not name {brand}, so it is not taken as infringing that mark; "
+        f"its score {score:.2f} is capped at {NO_MENTION_CAP:.2f}",
     )
 
 
-def _ngram_reasons(ngrams: list[tuple[str, float]]) -> list[Reason]:
+def _ngram_reasons(ngrams: list[tuple[str, float]]) -> list[Explanation]:
+    """At most one reason per direction, quoting only n-grams that pushed that way."""
+    up: list[tuple[str, float]] = []
+    down: list[tuple[str, float]] = []
+    for n, w in ngrams:
+        if abs(w) >= MIN_REASON_WEIGHT / 2 and n != BRAND_TOKEN and n != TERM_TOKEN:
+            (up if w > 0 else down).append((n, w))
     reasons = []
-    for up in (True, False):
-        chosen = sorted(
-            ((n, w) for n, w in ngrams if (w > 0) == up and abs(w) >= MIN_REASON_WEIGHT / 2 and n != BRAND_TOKEN),
-            key=lambda nw: -abs(nw[1]),
-        )[:MAX_NGRAMS]
+    for chosen, pushing_up in ((up, True), (down, False)):
+        chosen = sorted(chosen, key=lambda nw: -abs(nw[1]))[:MAX_NGRAMS]
         if chosen and abs(sum(w for _, w in chosen)) >= MIN_REASON_WEIGHT:
-            reasons.append(text_reason(chosen, pushing_up=up))
+            reasons.append(text_reason(chosen, pushing_up=pushing_up))
     return reasons

@@ -68,7 +68,39 @@ COUNTERFEIT_TERMS = [
     "1:1",
     "giống auth 99%",
     "hàng f1",
+    "Best Version",
+    "bản trung",
+    "bản chuẩn 11",
+    "bản một một",
+    "like au",
+    "hàng tuồn",
+    "siu cấp",
+    "r3p 1:1",
+    "hàng fake loại 1",
+    "xuất dư xịn",
 ]
+# Registered short codes sellers write instead of the name ("CV", "MC", "JD" on real marketplaces).
+SHORT_CODES = {
+    "lotus-step": "LS",
+    "hanami-audio": "HN",
+    "kira-phone": "KP",
+    "mekong-watch": "MK",
+    "sen-vang": "SV",
+    "truong-son-bags": "TS",
+    "nova-charge": "NC",
+    "bamboo-milk": "BM",
+}
+REPLICA_SHOPS = [
+    "Shop Giày Replica",
+    "Rep 1:1 Store",
+    "Siêu Cấp House",
+    "Hàng Like Auth 247",
+    "SF Sneaker VN",
+    "giayrepvn.com",
+    "SieuCapStore",
+    "hangfake.shop",
+]
+RESELLER_HOOKS = ["fullbox", "full box bill", "ảnh thật", "sẵn hàng", "freeship", "giao nhanh", ""]
 EXTRAS = [
     "full box",
     "freeship",
@@ -223,6 +255,7 @@ class _Gen:
     def add(self, brand: Brand, title: str, price: float | None, label: int, kind: str, **extra: Any) -> None:
         rng = self.rng
         n = len(self.rows)
+        history = extra.pop("history", None)
         marketplace = extra.pop("marketplace", rng.choice(MARKETPLACES))
         seller = extra.pop("seller", {"id": f"shop{rng.randrange(10_000, 99_999)}", "name": rng.choice(SHOPS)})
         listing = Listing(
@@ -239,7 +272,14 @@ class _Gen:
             captured_at="2024-06-01T00:00:00Z",
             query_brand_id=brand.brand_id,
         )
-        self.rows.append({"label": label, "kind": kind, "listing": listing.to_doc()})
+        row: dict[str, Any] = {"label": label, "kind": kind, "listing": listing.to_doc()}
+        # The store's record of the seller, for a share of rows: bad records with fakes, clean with genuine.
+        if history is None and rng.random() < 0.3:
+            share = rng.uniform(0.4, 1.0) if label else rng.uniform(0.0, 0.15)
+            history = {"share": round(share, 2), "count": rng.randrange(3, 60)}
+        if history:
+            row["seller_history"] = history
+        self.rows.append(row)
 
     def product(self, brand: Brand) -> tuple[str, str]:
         return self.rng.choice(PRODUCTS[brand.category or "footwear"]), self.rng.choice(MODELS[brand.brand_id])
@@ -318,6 +358,55 @@ class _Gen:
                 brand_name = rng.choice([name, name.lower(), name.upper()])
                 title = template.format(brand=brand_name, model=model) + " " + rng.choice(EXTRAS)
                 self.add(brand, title, rng.uniform(15_000, 180_000), 0, "descriptive_accessory")
+            code = SHORT_CODES.get(brand.brand_id)
+            for _ in range(6 if code else 0):
+                product, model = self.product(brand)
+                title = rng.choice(
+                    [
+                        f"{product} {code} {model} {rng.choice(EXTRAS)}",
+                        f"[{rng.choice(RESELLER_HOOKS)}] {product} {code} {rng.choice(EXTRAS)}",
+                        f"{product} {code.lower()} {rng.choice(RESELLER_HOOKS)} {rng.choice(EXTRAS)}",
+                    ]
+                )
+                self.add(brand, title, low * rng.uniform(0.03, 0.45), 1, "abbreviated_brand")
+            for _ in range(3 if code else 0):
+                # A short code at a genuine price (a used phone "ss j330", a reseller's shorthand) is
+                # shorthand, not a fake: the code counts only with another cue.
+                product, model = self.product(brand)
+                title = rng.choice(
+                    [
+                        f"{product} cũ {code} {model} {rng.choice(HONEST_EXTRAS)}",
+                        f"{product} {code} {model} like new 99%",
+                    ]
+                )
+                self.add(brand, title, low * rng.uniform(0.6, 1.6), 0, "abbreviated_genuine_price")
+            for _ in range(3):
+                product, model = self.product(brand)
+                title = f"{product} {name} {model} {rng.choice(RESELLER_HOOKS)}"
+                seller = {"id": f"rep{rng.randrange(1000, 9999)}", "name": rng.choice(REPLICA_SHOPS)}
+                self.add(brand, title, low * rng.uniform(0.3, 1.1), 1, "replica_shop", seller=seller)
+            for _ in range(2):
+                product, model = self.product(brand)
+                disguised = _obfuscate(name, rng)
+                seller = {"id": f"fake{rng.randrange(1000, 9999)}", "name": f"{disguised} Official Mall"}
+                title = f"{product} {name} {model} {rng.choice(HONEST_EXTRAS)}"
+                self.add(brand, title, low * rng.uniform(0.3, 0.9), 1, "impersonating_seller", seller=seller)
+            for _ in range(4):
+                product, model = self.product(brand)
+                title = f"{product} {name} {model} {rng.choice(RESELLER_HOOKS)} {rng.choice(HONEST_EXTRAS)}"
+                self.add(brand, title, low * rng.uniform(0.6, 1.5), 0, "reseller")
+            for _ in range(5):
+                # Genuine goods do sell well under the cheapest reference (sales, small sizes, spare
+                # parts): a middling discount alone must not look like a fake.
+                product, model = self.product(brand)
+                hook = rng.choice(["sale", "giảm giá", "flash sale", "thanh lý", "mini", "size nhỏ", ""])
+                title = f"{product} {name} {model} {rng.choice(HONEST_EXTRAS)} {hook}"
+                self.add(brand, title, low * rng.uniform(0.4, 0.7), 0, "genuine_discount")
+            for template in ACCESSORIES.get(brand.brand_id, [])[:3]:
+                model = rng.choice(MODELS[brand.brand_id])
+                grade = rng.choice(["hàng loại 1", "loại 1 cao cấp", "giá rẻ", "AAA", "chính hãng"])
+                title = template.format(brand=name, model=model) + f" {grade}"
+                self.add(brand, title, rng.uniform(10_000, 120_000), 0, "descriptive_accessory")
             for title, price in rng.sample(GENERIC, 6):
                 self.add(brand, title, price * rng.uniform(0.8, 1.2), 0, "generic_or_legit_gia")
             for title in NEGATIVE_KEYWORD_TITLES.get(brand.brand_id, []):

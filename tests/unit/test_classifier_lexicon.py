@@ -79,3 +79,35 @@ def test_every_term_is_explained_in_vietnamese_and_english() -> None:
     for term in data["terms"]:
         assert term["vi"].strip() and term["en"].strip(), term["id"]
         assert term.get("patterns") or term.get("accented"), term["id"]
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Giày MC bản chuẩn 11", "one_to_one"),
+        ("Sneakers 350 (Bản một một)", "one_to_one"),
+        ("[GeekSneaker] Air Force Best Version", "best_version"),
+        ("giày r3p 1:1", "replica"),
+        ("hàng SlÊU CẤP", "super_fake"),
+        ("Hàng tuồn xuất dư xịn", "leaked_or_smuggled"),
+    ],
+)
+def test_newer_spellings_are_found(text: str, term: str) -> None:
+    assert term in terms(text)
+
+
+@pytest.mark.parametrize("text", ["Điện thoại dummy trưng bày", "Giày da giả da", "Nhựa giả gỗ cao cấp"])
+def test_display_dummies_and_imitation_materials_are_lawful(text: str) -> None:
+    assert terms(text) == []
+
+
+def test_a_term_glued_into_a_shop_name_is_found() -> None:
+    lexicon = default_lexicon()
+    assert lexicon.glued_in(normalize("shopgiayreplica.com")) in ("giayrep", "replica")
+    assert lexicon.glued_in(normalize("SieuCapStore")) == "sieucap"
+    assert lexicon.glued_in(normalize("Nike Official Store")) is None
+
+
+def test_masking_replaces_every_term_with_one_token() -> None:
+    masked = default_lexicon().mask(normalize("giay rep 1:1 sieu cap dep").deobfuscated, "T")
+    assert masked.split() == ["giay", "T", "T", "dep"]

@@ -112,10 +112,10 @@ def test_reasons_are_bilingual_and_follow_the_contributions(scorer: Scorer, trai
         if reason.code in SIGNALS:
             columns = [i for i, n in enumerate(names[: trained.signal_count]) if n.split("=")[0] == reason.code]
             assert columns, reason.code
-    # The reasons account for the score: intercept plus contributions gives back the log-odds.
+    # The reasons account for the score: the calibrated base plus contributions gives back the log-odds.
     import math
 
-    total = trained.intercept + sum(r.weight for r in scored.reasons)
+    total = trained.base_logit + sum(r.weight for r in scored.reasons)
     assert abs(1 / (1 + math.exp(-total)) - scored.score) < 0.1
 
 

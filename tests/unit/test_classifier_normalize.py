@@ -54,3 +54,36 @@ def test_accent_detection() -> None:
     assert has_vietnamese_marks("Giày đẹp")
     assert has_vietnamese_marks("do dep") is False
     assert has_vietnamese_marks("đo")
+
+
+def test_stretched_letters_are_one_letter() -> None:
+    assert normalize("giày cvssss xịnnnnn").deobfuscated == "giay cvs xin"
+    assert normalize("pin aaa").deobfuscated == "pin aaa"  # three is a word (AAA), not a stretch
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Giày rep 1:1 full box",
+        "giày rep-1-1 replica",
+        "áo sf xịn, hàng super fake",
+        "đồng hồ like auth 99% mirror quality",
+        "rep11 rep 11 aaa+ a+++",
+        "s.i.e.u c.a.p hàng loại 1",
+        "prep repair reply",
+    ],
+)
+def test_one_trie_regex_finds_what_each_phrase_alone_finds(text: str) -> None:
+    import re
+
+    from classifier.normalize import alternation, boundary_pattern
+
+    phrases = ["rep", "rep 1:1", "rep 11", "replica", "sf", "super fake", "like auth", "aaa", "aaa+", "a+++", "loai 1"]
+    folded = fold(text)
+    combined = {m.group() for m in alternation(phrases).finditer(folded)}
+    alone = {m.group() for p in phrases for m in re.finditer(boundary_pattern(p), folded)}
+    # The trie keeps the longest phrase at a place; every phrase it reports is one found alone,
+    # and every place some phrase matches alone is covered by one it reports.
+    assert combined <= alone
+    for found in alone:
+        assert any(found in longer for longer in combined), (found, combined)

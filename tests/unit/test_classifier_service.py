@@ -161,7 +161,7 @@ def test_records_other_than_listings_are_refused(env, tmp_path: Path, trained: T
 def test_run_stops_when_asked(tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch, trained) -> None:
     from classifier import service
 
-    monkeypatch.setattr(service, "load_or_train", lambda *_a, **_k: trained)
+    monkeypatch.setattr(service, "load_model", lambda *_a, **_k: trained)
     settings = Settings(data_dir=tmp_path / "data", namespace=namespace, worker_poll_seconds=0.1)
     stop = threading.Event()
     thread = threading.Thread(target=service.run, args=(settings, stop))
@@ -169,3 +169,97 @@ def test_run_stops_when_asked(tmp_path: Path, namespace: str, monkeypatch: pytes
     stop.set()
     thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_the_worker_follows_the_registrys_current_model(env, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from classifier.artifacts import ModelRegistry
+    from classifier.model import seed_rows, seed_version, train
+
+    bus, store = env
+    settings = Settings(data_dir=tmp_path / "data")
+    handle = build_handler(store, bus, settings)  # no model given: the registry's current, built on first use
+    registry = ModelRegistry(settings.data_dir / "models")
+    assert registry.current_version() == seed_version() == handle.model.version
+    handle([raw("Giày Lotus Step Runner rep 1:1 full box", 150_000, "1")])
+    assert store.get_scored("shopee:1", "lotus-step").model_version == seed_version()
+
+    other = train(seed_rows()[::2], seed_brands(), "half-seed")
+    registry.save(other, replace(registry.manifest(seed_version()), version="half-seed", kind="trained"))
+    registry.set_current("half-seed", by="test", reason="roll forward")
+    handle([raw("Giày Lotus Step Runner rep 1:1 full box", 150_000, "2")])
+    assert store.get_scored("shopee:2", "lotus-step").model_version == "half-seed"
+
+    # A pointer to a model that fails its digest check is refused; the worker keeps scoring.
+    (registry.path(seed_version()) / "model.joblib").write_bytes(b"tampered")
+    registry_pointer = registry.root / "current"
+    registry_pointer.write_text(registry_pointer.read_text().replace("half-seed", seed_version()))
+    handle([raw("Giày Lotus Step Runner rep 1:1 full box", 150_000, "3")])
+    assert store.get_scored("shopee:3", "lotus-step").model_version == "half-seed"
+
+
+def test_a_rescored_open_case_is_updated_and_announced(env, tmp_path: Path, trained: TrainedModel) -> None:
+    bus, store = env
+    handle = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
+    fake = raw("Giày Lotus Step Runner rep 1:1 full box", 150_000, "1")
+    handle([fake])
+    bus.flush()
+    assert [CaseEvent.model_validate_json(v).kind for v in drain(bus, CASE_EVENTS, "t-events")] == ["opened"]
+    from kcnguard.records import Case
+
+    stored = store.get_case(Case.make_id(fake.key, "lotus-step"))
+    store.save_case(stored.record.model_copy(update={"score": 0.6}), stored.version)  # as an older model scored it
+    handle([fake])
+    bus.flush()
+    events = [CaseEvent.model_validate_json(v) for v in drain(bus, CASE_EVENTS, "t-events")]
+    assert [e.kind for e in events] == ["opened", "rescored"]  # untouched so far: "opened" is repeated too
+    assert store.get_case(events[-1].case_id).record.score == pytest.approx(events[-1].score) != 0.6
+
+
+def test_the_seller_history_counts_flagged_and_confirmed_scores(env, tmp_path: Path, trained: TrainedModel) -> None:
+    from classifier.seller_history import StoreSellerHistory
+    from kcnguard.records import Case
+
+    bus, store = env
+    handle = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
+    seller = {"seller": {"id": "shop-9", "name": "Shop 9"}}
+    listings = [
+        raw("Giày Lotus Step Runner rep 1:1 full box", 150_000, "1", **seller),
+        raw("Giày Lotus Step Runner siêu cấp hàng nhái", 120_000, "2", **seller),
+        raw("Giày Lotus Step Runner chính hãng", 900_000, "3", **seller),
+        raw("Giày Lotus Step Runner chính hãng", 900_000, "4", seller={"id": "shop-1"}),
+    ]
+    handle(listings)
+    store.refresh()
+    history = StoreSellerHistory(store)
+    flagged = [store.get_scored(f"shopee:{i}", "lotus-step").flagged for i in "123"]
+    assert history.share_flagged("shopee", "shop-9") == (pytest.approx(sum(flagged) / 3), 3)
+    assert history.share_flagged("shopee", "nobody") is None and history.share_flagged("lazada", "shop-9") is None
+
+    # An inspector's dismissal outweighs the model's flag; the cached answer holds until the next batch.
+    first = next(i for i, f in zip("123", flagged, strict=True) if f)
+    stored = store.get_case(Case.make_id(f"shopee:{first}", "lotus-step"))
+    store.save_case(stored.record.transition(CaseState.DISMISSED, "inspector-a"), stored.version)
+    store.set_review_status(f"shopee:{first}", "lotus-step", "dismissed")
+    store.refresh()
+    assert history.share_flagged("shopee", "shop-9")[0] == pytest.approx(sum(flagged) / 3)
+    history.new_batch()
+    assert history.share_flagged("shopee", "shop-9") == (pytest.approx((sum(flagged) - 1) / 3), 3)
+
+
+def test_a_configured_model_path_must_be_a_verified_artifact(env, tmp_path: Path) -> None:
+    from classifier.artifacts import ArtifactError, ModelRegistry
+    from classifier.model import seed_version
+    from classifier.training import ensure_current
+
+    bus, store = env
+    ensure_current(tmp_path / "elsewhere", None)
+    artifact = ModelRegistry(tmp_path / "elsewhere" / "models").path(seed_version())
+    handler = build_handler(store, bus, Settings(data_dir=tmp_path / "data", model_path=str(artifact)))
+    assert handler.model.version == seed_version() and handler.models.registry is None  # pinned: no following
+    with pytest.raises(ArtifactError, match="not a model artifact"):
+        build_handler(store, bus, Settings(data_dir=tmp_path / "data", model_path=str(artifact / "model.joblib")))
+    (artifact / "model.joblib").write_bytes(b"tampered")
+    with pytest.raises(ArtifactError, match="changed after it was written"):
+        build_handler(store, bus, Settings(data_dir=tmp_path / "data", model_path=str(artifact)))
