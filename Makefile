@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench eval-webshop clean
 
 $(BIN)/kcnguard $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.pipeline
+
+eval-webshop: $(VENV)/.installed
+	$(BIN)/python -m crawler.evaluate_webshop
 
 clean:
 	rm -rf $(VENV) .kcnguard .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Request
 from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.auth.service import authenticate, key_from_headers, require_scope
+from api.events import CaseEvents
 from api.i18n import Lang, lang_param
 from api.lifecycle import StoreKeeper
 from api.problems import store_unavailable
@@ -28,6 +29,13 @@ def get_store(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> Store:
 
 StoreDep = Annotated[Store, Depends(get_store)]
 LangDep = Annotated[Lang, Depends(lang_param)]
+
+
+def get_events(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> CaseEvents | None:
+    return keeper.events
+
+
+EventsDep = Annotated[CaseEvents | None, Depends(get_events)]
 
 
 def get_principal(

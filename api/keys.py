@@ -28,7 +28,8 @@ def create_key(store: Store, name: str, role: str, owner_id: str | None = None, 
     except ValueError:
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(r.value for r in Role)}") from None
     if checked_role in OWNER_BOUND and not owner_id:
-        raise ValueError(f"a '{checked_role}' key needs the owner_id of the enterprise it belongs to")
+        whose = "agency" if checked_role is Role.PARTNER else "enterprise"
+        raise ValueError(f"a '{checked_role}' key needs the owner_id of the {whose} it belongs to")
     if owner_id is not None and not _SLUG.match(owner_id):
         raise ValueError(f"owner_id {owner_id!r} is not a valid identifier (lowercase letters, digits, '.', '_', '-')")
     unknown = [s for s in scopes or [] if s not in Scope._value2member_map_]

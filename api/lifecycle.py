@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from api.board.documents import seed as seed_documents
+from api.events import CaseEvents
 from kcnguard.backoff import Backoff
 from kcnguard.store import Store
 
@@ -17,8 +19,12 @@ log = logging.getLogger(__name__)
 
 
 class StoreKeeper:
-    def __init__(self, store: Store, admin_key: str = "", retry_max_seconds: float = 30.0) -> None:
+    def __init__(
+        self, store: Store, admin_key: str = "", retry_max_seconds: float = 30.0, events: CaseEvents | None = None
+    ) -> None:
         self.store = store
+        # The bus handle for case events (api/events.py): started and stopped with the keeper.
+        self.events = events
         self.admin_key = admin_key
         self.retry_max_seconds = retry_max_seconds
         self.ready = threading.Event()
@@ -28,6 +34,8 @@ class StoreKeeper:
 
     def start(self) -> None:
         """Try set-up once now; if the store is down, keep trying in the background."""
+        if self.events is not None:
+            self.events.start()
         if self._try_setup():
             return
         self._thread = threading.Thread(target=self._retry, name="api-store-setup", daemon=True)
@@ -37,6 +45,8 @@ class StoreKeeper:
         self.stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.events is not None:
+            self.events.close(timeout)
 
     def _retry(self) -> None:
         backoff = Backoff(first=0.5, longest=self.retry_max_seconds)
@@ -47,6 +57,7 @@ class StoreKeeper:
     def _try_setup(self) -> bool:
         try:
             self.store.setup()
+            seed_documents(self.store)  # the legal documents page's editable seed, written once
             if self.admin_key:
                 self.store.put_api_key(self.admin_key, "admin (KCNGUARD_ADMIN_KEY)", "admin")
                 log.info("registered the admin key from KCNGUARD_ADMIN_KEY")

@@ -68,6 +68,11 @@ def load_brands() -> list[Brand]:
     return [Brand.model_validate(raw) for raw in _read("brands.json")]
 
 
+def load_enterprises() -> list[dict[str, Any]]:
+    """The fictional KCN enterprises owning the demo brands, as the API's enterprise registry takes them."""
+    return list(_read("enterprises.json"))
+
+
 def parse_listing(raw: dict[str, Any]) -> DemoListing:
     seller = raw["seller"]
     return DemoListing(

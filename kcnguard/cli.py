@@ -21,7 +21,7 @@ from kcnguard.settings import Settings, get_settings
 log = logging.getLogger("kcnguard")
 
 # Subcommands that run a long-lived service; `kcnguard run` starts these, docker-compose too.
-SERVICES = ("api", "crawler", "classifier", "scheduler", "demo-marketplace")
+SERVICES = ("api", "crawler", "classifier", "scheduler", "demo-marketplace", "webhooks")
 
 
 def _stop_on_signals() -> threading.Event:
@@ -102,6 +102,43 @@ def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """From --password-file, else a prompt (asked twice) on a terminal, else the first line of stdin."""
+    if args.password_file:
+        return Path(args.password_file).read_text(encoding="utf-8").splitlines()[0]
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Mật khẩu / password: ")
+        if getpass.getpass("Nhập lại / again: ") != first:
+            raise ValueError("hai lần nhập mật khẩu khác nhau / the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth.users import create_user
+    from api.problems import Problem
+    from kcnguard.store import open_store
+
+    try:
+        password = _read_password(args)
+    except (OSError, IndexError, ValueError) as exc:
+        print(f"lỗi / error: no password: {exc}", file=sys.stderr)
+        return 2
+    store = open_store()
+    store.setup()
+    try:
+        user = create_user(store, args.username, password, args.role, args.owner, args.display_name, created_by="cli")
+    except Problem as exc:
+        print(f"lỗi / error: {exc.vi} / {exc.en}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"user {user.username} created with role {user.role}" + (f" for {user.owner_id}" if user.owner_id else ""))
+    return 0
+
+
 def cmd_brands_load(args: argparse.Namespace, settings: Settings) -> int:
     from kcnguard.records import Brand
     from kcnguard.store import open_store
@@ -117,8 +154,24 @@ def cmd_brands_load(args: argparse.Namespace, settings: Settings) -> int:
             print(f"lỗi / error: cannot read {args.file}: {exc}", file=sys.stderr)
             return 2
         brands = [Brand.model_validate(b) for b in (raw if isinstance(raw, list) else [raw])]
+    from api.enterprises.service import ensure_enterprise, get_enterprise
+
     store = open_store()
     store.setup()
+    if args.demo:
+        from demo.catalogue import load_enterprises
+
+        for enterprise in load_enterprises():
+            ensure_enterprise(store, enterprise)
+    unknown = sorted({b.owner_id for b in brands if get_enterprise(store, b.owner_id) is None})
+    if unknown:
+        store.close()
+        print(
+            f"lỗi / error: owner_id chưa đăng ký / not registered enterprises: {', '.join(unknown)}; "
+            "register them first (POST /v1/enterprises)",
+            file=sys.stderr,
+        )
+        return 2
     for brand in brands:
         store.put_brand(brand)
     store.close()
@@ -138,6 +191,38 @@ def cmd_crawl_now(_args: argparse.Namespace, settings: Settings) -> int:
         bus.flush()
     store.close()
     print(f"{len(jobs)} crawl jobs sent")
+    return 0
+
+
+def cmd_recheck(args: argparse.Namespace, settings: Settings) -> int:
+    """Send re-check jobs for a brand's listings (takedown verification); the crawler marks gone ones removed."""
+    from crawler.changes import recheck_jobs
+    from kcnguard.bus import open_bus
+    from kcnguard.store import open_store
+    from kcnguard.topics import CRAWL_JOBS
+
+    store = open_store()
+    try:
+        jobs = recheck_jobs(store, settings.marketplaces, brand_id=args.brand, flagged_only=not args.all)
+    finally:
+        store.close()
+    if jobs:
+        with open_bus() as bus:
+            bus.ensure_topics()
+            bus.publish_records(CRAWL_JOBS, jobs, keys=[job.job_id for job in jobs])
+            bus.flush()
+    print(f"{len(jobs)} tin đăng sẽ được kiểm tra lại / re-check jobs sent")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from crawler.replay import ManifestError, serve
+
+    try:
+        serve(Path(args.dir), args.host, args.port)
+    except ManifestError as exc:
+        print(f"lỗi / error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -164,6 +249,12 @@ def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from crawler.extract import run
+
+    return run(args.file, args.url, args.marketplace, out=sys.stdout, err=sys.stderr)
+
+
 def cmd_settings(_args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.model_dump(mode="json").items():
         shown = "***" if name == "admin_key" and value else value
@@ -185,8 +276,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("classifier", help="score raw listings from the bus").set_defaults(
         func=_run_service("classifier.service")
     )
+    from classifier.commands import add_parsers as add_model_parsers  # `train` and `model`; sklearn loads on use
+
+    add_model_parsers(sub)
+    from classifier.score_file import add_parser as add_score_parser  # `score`; sklearn loads on use
+
+    add_score_parser(sub)
     sub.add_parser("scheduler", help="send crawl jobs for every brand, on its interval").set_defaults(
         func=_run_service("crawler.scheduler")
+    )
+    sub.add_parser("webhooks", help="deliver case events to partner agencies' webhooks").set_defaults(
+        func=_run_service("api.webhooks.delivery")
     )
     sub.add_parser("demo-marketplace", help="serve the offline demo marketplace").set_defaults(
         func=cmd_demo_marketplace
@@ -200,6 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
     apikey.add_argument("--owner", default=None, help="the enterprise (owner_id) or agency the key belongs to")
     apikey.set_defaults(func=cmd_apikey)
 
+    user = sub.add_parser("user", help="create a person who logs in to the portal (password asked, or read)")
+    user.add_argument("action", choices=["create"])
+    user.add_argument("--username", required=True)
+    user.add_argument("--role", required=True, choices=["admin", "inspector", "enterprise", "partner"])
+    user.add_argument("--owner", default=None, help="the enterprise id or agency slug the person belongs to")
+    user.add_argument("--display-name", default=None)
+    user.add_argument("--password-file", default=None, help="read the password from this file's first line")
+    user.set_defaults(func=cmd_user)
+
     brands = sub.add_parser("brands", help="register brands")
     brands.add_argument("action", choices=["load"])
     source = brands.add_mutually_exclusive_group(required=True)
@@ -209,9 +318,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("crawl-now", help="send one crawl cycle's jobs now").set_defaults(func=cmd_crawl_now)
 
+    recheck = sub.add_parser("recheck", help="send re-check jobs for listings (marks removed ones, with the time)")
+    recheck.add_argument("--brand", default=None, help="only this brand's listings (default: every brand)")
+    recheck.add_argument("--all", action="store_true", help="every scored listing, not only the flagged ones")
+    recheck.set_defaults(func=cmd_recheck)
+
+    replay = sub.add_parser("replay", help="serve saved marketplace responses at their real paths (DIR/manifest.json)")
+    replay.add_argument("--dir", required=True, help="a folder with manifest.json (see crawler/replay.py)")
+    replay.add_argument("--host", default="127.0.0.1")
+    replay.add_argument("--port", type=int, default=8900)
+    replay.set_defaults(func=cmd_replay)
+
     dead = sub.add_parser("dead-letters", help="print quarantined records with their reasons")
     dead.add_argument("--limit", type=int, default=100)
     dead.set_defaults(func=cmd_dead_letters)
+
+    extract = sub.add_parser("extract", help="print the listings in one saved response (FILE may be gzipped)")
+    extract.add_argument("--url", required=True, help="the URL the response was fetched from")
+    extract.add_argument(
+        "--marketplace", default=None, help="force a parser: tiki, shopee, lazada, sendo, websosanh, webshop"
+    )
+    extract.add_argument("file", metavar="FILE")
+    extract.set_defaults(func=cmd_extract)
 
     sub.add_parser("settings", help="print the settings in force").set_defaults(func=cmd_settings)
     return parser

@@ -76,7 +76,7 @@ class MainJob:
                 say(problem)
                 return 2
             self._prepare()
-            for name in ("demo-marketplace", "api", "classifier", "crawler"):
+            for name in ("demo-marketplace", "api", "classifier", "crawler", "webhooks"):
                 self._start(name)
             if not self._wait_ready():
                 return 1
@@ -171,9 +171,17 @@ class MainJob:
         return True
 
     def _register_demo_brands(self) -> None:
-        from demo.catalogue import load_brands
+        from demo.catalogue import load_brands, load_enterprises
 
         headers = {"X-API-Key": self.admin_key}
+        # Brands may only name registered enterprises: the demo's owners first.
+        for enterprise in load_enterprises():
+            response = httpx.post(
+                f"{self.settings.resolved_api_url}/v1/enterprises", json=enterprise, headers=headers, timeout=10
+            )
+            if response.status_code not in (200, 201, 409):
+                who = enterprise["enterprise_id"]
+                raise RuntimeError(f"registering enterprise {who} failed: {response.status_code} {response.text}")
         for brand in load_brands():
             response = httpx.post(
                 f"{self.settings.resolved_api_url}/v1/brands",
@@ -267,7 +275,7 @@ class MainJob:
         if running:
             say("Đang dừng / stopping: " + ", ".join(c.name for c in running))
         # Producers first, so nothing new arrives while consumers finish their batch.
-        order = ["scheduler", "crawler", "classifier", "api", "demo-marketplace"]
+        order = ["scheduler", "crawler", "classifier", "webhooks", "api", "demo-marketplace"]
         for child in sorted(running, key=lambda c: order.index(c.name) if c.name in order else 99):
             assert child.process is not None
             child.process.send_signal(signal.SIGTERM)

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     )
     crawl_concurrency_per_domain: int = Field(default=4, ge=1, le=64)
     crawl_obey_robots: bool = Field(default=True)
+    crawl_robots_overrides: str = Field(
+        default="", description="Per-marketplace robots.txt choice over crawl_obey_robots, e.g. shopee=false,tiki=true"
+    )
+    crawl_base_urls: str = Field(
+        default="", description="Per-marketplace base URL over the real site, e.g. tiki=http://127.0.0.1:8900 (replay)"
+    )
+    crawl_proxy: str = Field(default="", description="HTTP(S) proxy every crawl request goes through; empty: none")
+    crawl_concurrent_jobs: int = Field(default=2, ge=1, le=32, description="Crawl jobs one crawler runs at once")
+    crawl_job_timeout_seconds: float = Field(
+        default=240.0, gt=0, le=3600, description="A crawl job stops (keeping what it read) after this long"
+    )
     user_agent: str = Field(
         default="KCNGuardBot/0.1 (KCN Guard: counterfeit monitoring for industrial-zone management boards)"
     )
@@ -77,11 +88,15 @@ class Settings(BaseSettings):
     evidence_s3_access_key: str = Field(default="", description="Empty: boto3's usual credential chain")
     evidence_s3_secret_key: str = Field(default="")
 
-    flag_threshold: float = Field(
-        default=0.5, ge=0, le=1, description="Score at or above which a listing is flagged and a case opened"
+    flag_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Score at or above which a listing is flagged and a case opened; unset: the model's own threshold",
     )
     model_path: str = Field(
-        default="", description="A trained model file; empty: train the built-in model from the seed data on first use"
+        default="",
+        description="A model artifact directory (digest-checked); empty: the current model of data_dir/models",
     )
 
     worker_batch_size: int = Field(default=200, ge=1, le=10_000)
@@ -92,6 +107,25 @@ class Settings(BaseSettings):
     bus_retention_hours: int = Field(
         default=168, ge=1, description="The embedded bus deletes messages older than this (Kafka keeps its own)"
     )
+
+    partner_rate_per_minute: int = Field(
+        default=120, ge=1, le=100_000, description="Requests per minute each partner API key may make (token bucket)"
+    )
+    partner_rate_burst: int = Field(
+        default=30, ge=1, le=100_000, description="Requests a partner key may send at once before the rate applies"
+    )
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts (or *.domain) partner webhooks may point to; empty: only per-agency hosts",
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="Allow webhooks to private or loopback addresses (tests, closed networks)"
+    )
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50, description="Delivery attempts before dead-lettering")
+    webhook_backoff_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="First retry delay for webhooks; doubles per attempt"
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     @property
     def resolved_api_url(self) -> str:

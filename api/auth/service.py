@@ -6,6 +6,7 @@ import logging
 
 from api.auth.enums import ROLE_SCOPES, Role, Scope
 from api.auth.models import Principal
+from api.auth.sessions import SESSION_PREFIX, principal_for_session
 from api.problems import Problem
 from kcnguard.store import ApiKey, Store
 
@@ -44,8 +45,10 @@ def authenticate(store: Store, raw_key: str | None) -> Principal:
             "No API key: send the header 'X-API-Key: <key>' or 'Authorization: Bearer <key>'.",
             headers={"WWW-Authenticate": 'Bearer realm="kcnguard"'},
         )
+    if raw_key.startswith(SESSION_PREFIX):
+        return principal_for_session(store, raw_key)
     key = store.find_api_key(raw_key) if len(raw_key) <= MAX_KEY_LENGTH else None
-    if key is None or key.role not in Role._value2member_map_:
+    if key is None or key.revoked_at is not None or key.role not in Role._value2member_map_:
         log.info("refused an unknown API key (%d characters)", len(raw_key))
         raise Problem(
             401,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, create_model, model_validator
 
 from kcnguard.records import Brand
 
@@ -27,12 +29,47 @@ BRAND_EXAMPLE: dict[str, Any] = {
 }
 
 
+# The IP Office of Viet Nam's numbers: a registration certificate 4-0123456-000, an application 4-2023-12345.
+IPVN_CERTIFICATE = re.compile(r"^4-\d{7}-\d{3}$")
+IPVN_APPLICATION = re.compile(r"^4-(19|20)\d{2}-\d{5}$")
+IPVN_OFFICES = {"ip viet nam", "ip vietnam", "noip", "cục sở hữu trí tuệ", "cuc so huu tri tue"}
+# A Vietnamese registration runs 10 years from filing and is renewed 10 at a time.
+MAX_TERM = timedelta(days=366 * 11)
+
+
 class BrandInBase(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         str_max_length=100_000,
         json_schema_extra={"examples": [BRAND_EXAMPLE]},
     )
+
+    @model_validator(mode="after")
+    def _trademark_numbers(self) -> BrandInBase:
+        problems = []
+        for i, mark in enumerate(getattr(self, "trademarks", None) or []):
+            if mark.office.casefold() in IPVN_OFFICES:
+                number = mark.number.strip()
+                if not (IPVN_CERTIFICATE.match(number) or IPVN_APPLICATION.match(number)):
+                    problems.append(
+                        f"trademarks.{i}.number: '{number}' is not an IP Viet Nam number: a certificate "
+                        "looks like 4-0123456-000, an application like 4-2023-12345"
+                    )
+            if mark.expires_on is not None and mark.expires_on > date.today() + MAX_TERM:
+                problems.append(
+                    f"trademarks.{i}.expires_on: {mark.expires_on} is more than 10 years ahead; "
+                    "a registration runs 10 years from filing"
+                )
+        names = {n.casefold() for n in [getattr(self, "name", ""), *(getattr(self, "aliases", None) or [])] if n}
+        clashing = [k for k in getattr(self, "negative_keywords", None) or [] if k.casefold() in names]
+        if clashing:
+            # A negative keyword drops every listing that contains it: the brand's own name would drop them all.
+            problems.append(
+                f"negative_keywords: {clashing} are the brand's own name or aliases and would hide every listing"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def to_brand(self, **server: Any) -> Brand:
         """The stored record; Brand's own validators (dedupe, cross-field rules) run again here."""

@@ -6,6 +6,7 @@ import logging
 
 from api.auth.models import Principal
 from api.brands.models import BrandInBase
+from api.enterprises.service import require_registered
 from api.problems import Problem
 from kcnguard.errors import ConflictError
 from kcnguard.records import Brand, utcnow
@@ -41,6 +42,7 @@ def create_brand(store: Store, principal: Principal, brand_in: BrandInBase) -> B
     now = utcnow()
     brand = brand_in.to_brand(created_at=now, updated_at=now)
     _check_owner(principal, brand.owner_id)
+    require_registered(store, brand.owner_id)
     try:
         # Create-only, so two registrations of one brand_id cannot silently overwrite each other.
         store.create_brand(brand)
@@ -66,6 +68,8 @@ def replace_brand(store: Store, principal: Principal, brand_id: str, brand_in: B
             f"The body's brand_id ('{brand.brand_id}') differs from the path's ('{brand_id}').",
         )
     _check_owner(principal, brand.owner_id)
+    if brand.owner_id != current.owner_id:
+        require_registered(store, brand.owner_id)
     store.put_brand(brand)
     log.info("brand %s replaced by %s", brand_id, principal.actor)
     return brand

@@ -10,8 +10,10 @@ from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.deps import LangDep, StoreDep, requires
 from api.listings import service
-from api.listings.models import FlaggedPage, ListingDetail
+from api.listings.models import FlaggedPage
 from api.pages import MAX_LIMIT, MAX_OFFSET
+from api.review import service as review_service
+from api.review.models import ReviewDetail
 from kcnguard.records.base import Slug
 
 router = APIRouter(prefix="/v1", tags=["listings"])
@@ -36,11 +38,15 @@ def flagged(
     return service.flagged_for_brand(store, principal, brand_id, limit, offset, (q or "").strip() or None, lang)
 
 
-@router.get("/listings/{key}", response_model=ListingDetail, summary="A stored listing with its history and scores")
+@router.get(
+    "/listings/{key}",
+    response_model=ReviewDetail,
+    summary="A stored listing: reasons, price and sold history, seller and their other listings, cases, evidence",
+)
 def get_listing(
     key: Annotated[str, Path(min_length=3, max_length=300, description="marketplace:listing_id")],
     store: StoreDep,
     principal: Reader,
     lang: LangDep,
-) -> ListingDetail:
-    return service.listing_detail(store, principal, key, lang)
+) -> ReviewDetail:
+    return review_service.listing_detail(store, principal, key, lang)

@@ -1,39 +1,37 @@
-"""What the portal pages show, read through the same services as the API."""
+"""Small look-ups the portal's pages need beside the services' answers: names to show, choices to offer."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 
+from api.agencies.models import Agency
+from api.agencies.service import list_agencies
 from api.auth.models import Principal
 from api.brands.service import visible_brands
-from api.listings.models import FlaggedPage
-from api.listings.service import flagged_visible
 from kcnguard.records import Brand
 from kcnguard.store import Store
 
-PAGE_SIZE = 50
-# Enough pages for any inspector's browsing; past it, the API's own paging is the tool.
-MAX_PAGE = 200
+# The brand filter's choices; a province registers a few hundred brands at most.
+MAX_BRAND_CHOICES = 1000
+MAX_AGENCY_CHOICES = 200
 
 
-@dataclass(frozen=True)
-class FlaggedView:
-    page: FlaggedPage
-    brands: list[Brand]  # the brands to offer in the filter
-    brand_names: dict[str, str]
-
-
-def flagged_view(
-    store: Store, principal: Principal, lang: str, page_number: int, q: str | None, brand_id: str | None
-) -> FlaggedView:
+def brand_choices(store: Store, principal: Principal) -> list[Brand]:
+    """The brands this caller may filter by: its own for an enterprise, every brand for the Board's staff."""
     own = visible_brands(store, principal)
-    brands = own if own is not None else store.list_brands(size=1000).items
-    page = flagged_visible(
-        store, principal, PAGE_SIZE, (page_number - 1) * PAGE_SIZE, q, lang, brand_id=brand_id or None
-    )
-    names = {b.brand_id: b.name for b in brands}
-    for brand_id_on_page in {i.brand_id for i in page.items} - names.keys():
-        brand = store.get_brand(brand_id_on_page)
-        if brand is not None:
-            names[brand.brand_id] = brand.name
-    return FlaggedView(page=page, brands=brands, brand_names=names)
+    return own if own is not None else store.list_brands(size=MAX_BRAND_CHOICES).items
+
+
+def brand_names(store: Store, principal: Principal, brand_ids: Iterable[str]) -> dict[str, str]:
+    """Display names for brand ids already shown to this caller (ids it may not see keep their id)."""
+    names: dict[str, str] = {}
+    for brand_id in set(brand_ids):
+        brand = store.get_brand(brand_id)
+        if brand is not None and principal.may_see_owner(brand.owner_id):
+            names[brand_id] = brand.name
+    return names
+
+
+def agency_choices(store: Store) -> list[Agency]:
+    agencies, _ = list_agencies(store, MAX_AGENCY_CHOICES, 0)
+    return agencies

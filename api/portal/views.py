@@ -1,188 +1,158 @@
-"""Portal pages: sign in with an API key, then read flagged listings. HTML, escaped everywhere."""
+"""Portal entry: sign in (username and password, or an API key for machines), sign out, home.
+
+The pages themselves live beside this module, one router per kind of user; this router
+includes them so api/main.py registers the portal once.
+"""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import HTMLResponse, Response
 
-from api.auth.enums import Scope
-from api.auth.models import Principal
-from api.auth.service import MAX_KEY_LENGTH, authenticate, require_scope
+from api.auth.login_guard import guarded_login
+from api.auth.service import MAX_KEY_LENGTH, authenticate
+from api.auth.sessions import SESSION_PREFIX, logout, principal_for_session
 from api.deps import get_keeper
-from api.i18n import Lang, lang_param
+from api.i18n import Lang
 from api.lifecycle import StoreKeeper
-from api.portal.service import MAX_PAGE, PAGE_SIZE, flagged_view
-from api.portal.texts import TEXTS, format_price
+from api.portal.case_views import router as case_router
+from api.portal.enterprise_views import router as enterprise_router
+from api.portal.partner_views import router as partner_router
+from api.portal.rendering import (
+    STATIC_DIR,
+    LangDep,
+    error_page,
+    principal_home,
+    problem_message,
+    redirect,
+    render,
+    safe_next,
+    to_login,
+)
+from api.portal.review_views import router as review_router
+from api.portal.session import (
+    COOKIE,
+    clear_sign_in_cookie,
+    csrf_matches,
+    login_csrf,
+    login_csrf_matches,
+    set_login_csrf_cookie,
+    set_sign_in_cookie,
+    signed_in,
+)
+from api.portal.texts import TEXTS
 from api.problems import Problem
-from kcnguard.errors import TransientError
+
+__all__ = ["COOKIE", "STATIC_DIR", "router"]
 
 log = logging.getLogger(__name__)
 
-HERE = Path(__file__).parent
-STATIC_DIR = HERE / "static"
-COOKIE = "kcnguard_key"
-COOKIE_MAX_AGE = 8 * 3600  # one working day, then sign in again
-
-# Nothing on these pages runs script or loads from elsewhere; say so to the browser.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-
-templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
 router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=False)
-LangDep = Annotated[Lang, Depends(lang_param)]
+KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
 
 
-def _render(request: Request, name: str, lang: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    base = request.scope.get("root_path", "").rstrip("/")
-    params = dict(request.query_params)
-    other = "en" if lang == "vi" else "vi"
-    params["lang"] = other
-    html = templates.get_template(name).render(
-        lang=lang,
-        t=TEXTS[lang],
-        base=base,
-        static_url=f"{base}/portal/static/portal.css",
-        other_lang=other,
-        other_lang_query=urlencode(params),
-        price=lambda value, currency: format_price(value, currency, lang, TEXTS[lang]["unknown"]),
-        **context,
-    )
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
-
-
-def _error(request: Request, lang: str, status: int, message: str, principal: Principal | None = None) -> HTMLResponse:
-    return _render(request, "error.html", lang, status, status=status, message=message, principal=principal)
-
-
-def _to_login(request: Request, lang: str) -> RedirectResponse:
-    base = request.scope.get("root_path", "").rstrip("/")
-    return RedirectResponse(f"{base}/portal/login?lang={lang}", status_code=303)
-
-
-def _signed_in(request: Request, keeper: StoreKeeper) -> Principal | None:
-    raw = request.cookies.get(COOKIE)
-    if not raw or not keeper.ready.is_set():
-        return None
-    try:
-        return authenticate(keeper.store, raw)
-    except Problem:
-        return None
+def _chosen(lang: str) -> Lang:
+    return "en" if lang == "en" else "vi"
 
 
 @router.get("/", response_class=HTMLResponse)
-def portal_home(request: Request, keeper: Annotated[StoreKeeper, Depends(get_keeper)], lang: LangDep) -> Response:
-    if _signed_in(request, keeper) is None:
-        return _to_login(request, lang)
-    base = request.scope.get("root_path", "").rstrip("/")
-    return RedirectResponse(f"{base}/portal/flagged?lang={lang}", status_code=303)
+def portal_home(request: Request, keeper: KeeperDep, lang: LangDep) -> Response:
+    signed = signed_in(request, keeper.store) if keeper.ready.is_set() else None
+    if signed is None:
+        return to_login(request, lang)
+    return redirect(request, principal_home(signed.principal), lang=lang)
+
+
+def _login_form(
+    request: Request, lang: Lang, status: int = 200, error: str | None = None, next_path: str = ""
+) -> HTMLResponse:
+    token, fresh = login_csrf(request)
+    back = safe_next(next_path, "")
+    response = render(request, "login.html", lang, None, status, error=error, login_csrf=token, next=back)
+    if fresh:
+        set_login_csrf_cookie(request, response, token)
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, lang: LangDep) -> HTMLResponse:
-    return _render(request, "login.html", lang, principal=None, error=None)
+def login_page(request: Request, lang: LangDep, next: Annotated[str, Query(max_length=1000)] = "") -> HTMLResponse:
+    return _login_form(request, lang, next_path=next)
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+def login_submit(
     request: Request,
-    keeper: Annotated[StoreKeeper, Depends(get_keeper)],
+    keeper: KeeperDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
     key: Annotated[str, Form(max_length=MAX_KEY_LENGTH)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
     lang: Annotated[str, Form(max_length=10)] = "vi",
+    next: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
+    chosen = _chosen(lang)
     t = TEXTS[chosen]
     if not keeper.ready.is_set():
-        return _error(request, chosen, 503, t["unavailable"])
-    key = key.strip()
-    if not key:
-        return _render(request, "login.html", chosen, 401, principal=None, error=t["no_key"])
+        return error_page(request, chosen, 503, t["unavailable"])
+    if not login_csrf_matches(request, csrf):
+        # Login CSRF: another site must not sign a victim in to the attacker's account.
+        return _login_form(request, chosen, 403, t["csrf_failed"], next)
+    key, username = key.strip(), username.strip().lower()
     try:
-        principal = authenticate(keeper.store, key)
-    except Problem:
-        return _render(request, "login.html", chosen, 401, principal=None, error=t["bad_key"])
-    log.info("portal sign-in by %s", principal.actor)
-    base = request.scope.get("root_path", "").rstrip("/")
-    response = RedirectResponse(f"{base}/portal/flagged?lang={chosen}", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        key,
-        max_age=COOKIE_MAX_AGE,
-        path=f"{base}/portal",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+        if key:
+            principal = authenticate(keeper.store, key)
+            token = key
+        elif username and password:
+            # The same brake on guessing as POST /v1/auth/login: failures counted per username and address.
+            address = request.client.host if request.client else "-"
+            token = guarded_login(request.app.state, keeper.store, username, password, address)
+            principal = principal_for_session(keeper.store, token)
+        else:
+            return _login_form(request, chosen, 401, t["no_login"], next)
+    except Problem as problem:
+        if problem.status == 429:
+            response = _login_form(request, chosen, 429, problem_message(problem, chosen), next)
+            response.headers.update(problem.headers)
+            return response
+        return _login_form(request, chosen, 401, t["bad_key"] if key else t["bad_login"], next)
+    log.info("portal sign-in by %s (%s)", principal.actor, "key" if key else "password")
+    back = safe_next(next, "")
+    response = redirect(request, back) if back else redirect(request, principal_home(principal), lang=chosen)
+    set_sign_in_cookie(request, response, token)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, lang: LangDep) -> Response:
-    response = _to_login(request, lang)
-    base = request.scope.get("root_path", "").rstrip("/")
-    response.delete_cookie(COOKIE, path=f"{base}/portal", httponly=True, samesite="strict")
+def logout_submit(
+    request: Request,
+    keeper: KeeperDep,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    lang: Annotated[str, Form(max_length=10)] = "vi",
+) -> Response:
+    chosen = _chosen(lang)
+    signed = signed_in(request, keeper.store) if keeper.ready.is_set() else None
+    if signed is not None:
+        if not csrf_matches(signed, csrf):
+            return error_page(request, chosen, 403, TEXTS[chosen]["csrf_failed"], signed)
+        if signed.token.startswith(SESSION_PREFIX):
+            logout(keeper.store, signed.token)
+        log.info("portal sign-out by %s", signed.principal.actor)
+    response = to_login(request, chosen)
+    clear_sign_in_cookie(request, response)
     return response
 
 
-@router.get("/flagged", response_class=HTMLResponse)
-def flagged_page(
-    request: Request,
-    keeper: Annotated[StoreKeeper, Depends(get_keeper)],
-    lang: LangDep,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    q: Annotated[str, Query(max_length=200)] = "",
-    brand: Annotated[str, Query(max_length=64)] = "",
-) -> Response:
-    t = TEXTS[lang]
-    if not keeper.ready.is_set():
-        return _error(request, lang, 503, t["unavailable"])
-    principal = _signed_in(request, keeper)
-    if principal is None:
-        return _to_login(request, lang)
-    try:
-        require_scope(principal, Scope.LISTINGS_READ)
-        view = flagged_view(keeper.store, principal, lang, page, q.strip() or None, brand.strip() or None)
-    except Problem as problem:
-        message = {403: t["forbidden"], 404: t["not_found"]}.get(problem.status, problem.en)
-        return _error(request, lang, problem.status, message, principal)
-    except TransientError as exc:
-        log.warning("portal flagged page for %s failed: store unavailable: %s", principal.actor, exc)
-        return _error(request, lang, 503, t["unavailable"], principal)
+@router.get("/flagged")
+def flagged_page(request: Request, lang: LangDep) -> Response:
+    """The first portal's address for flagged listings: now the review queue, with the same filters."""
+    params = {k: v for k, v in request.query_params.items() if k in ("brand", "q", "page")}
+    return redirect(request, "/portal/queue", lang=lang, **params)
 
-    def query_for(number: int) -> str:
-        return urlencode({"lang": lang, "q": q, "brand": brand, "page": number})
 
-    has_next = page * PAGE_SIZE < view.page.total and page < MAX_PAGE
-    return _render(
-        request,
-        "flagged.html",
-        lang,
-        principal=principal,
-        page=view.page,
-        brands=view.brands,
-        brand_names=view.brand_names,
-        brand=brand,
-        q=q,
-        page_number=page,
-        prev_query=query_for(page - 1) if page > 1 else None,
-        next_query=query_for(page + 1) if has_next else None,
-    )
+router.include_router(review_router)
+router.include_router(case_router)
+router.include_router(enterprise_router)
+router.include_router(partner_router)

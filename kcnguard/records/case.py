@@ -117,6 +117,19 @@ class Case(Record):
         step = Transition(at=now, actor=actor, from_state=self.state, to_state=to, note=note)
         return self.model_copy(update={"state": to, "history": [*self.history, step], "updated_at": now})
 
+    def request_info(self, actor: str, note: str | None = None) -> Case:
+        """An inspector needs more information before deciding: kept as an open -> open step."""
+        if self.state is not CaseState.OPEN:
+            raise InvalidTransition(f"only an open case can wait for more information, not one '{self.state}'")
+        now = utcnow()
+        step = Transition(at=now, actor=actor, from_state=self.state, to_state=self.state, note=note)
+        return self.model_copy(update={"history": [*self.history, step], "updated_at": now})
+
+    @property
+    def review_status(self) -> str:
+        """The review queue's view of the case: new, needs_info, confirmed or dismissed."""
+        return review_status(self.state, self.history[-1] if self.history else None)
+
     def refer(self, agencies: list[str], actor: str, note: str | None = None) -> Case:
         """Send a confirmed case to one or more agencies; referring a referred case adds agencies."""
         new = [a for a in dict.fromkeys(agencies) if a not in self.agencies]
@@ -163,12 +176,26 @@ class Case(Record):
         return self.model_copy(update={"referrals": referrals, "updated_at": now})
 
 
+REVIEW_STATUSES = ("new", "needs_info", "confirmed", "dismissed")
+
+
+def review_status(state: CaseState, last: Transition | None) -> str:
+    if state is CaseState.DISMISSED:
+        return "dismissed"
+    if state is CaseState.OPEN:
+        waiting = last is not None and last.from_state is CaseState.OPEN and last.to_state is CaseState.OPEN
+        return "needs_info" if waiting else "new"
+    return "confirmed"
+
+
 class CaseEvent(Record):
     """Told on the bus whenever a case opens or moves, for partners and dashboards."""
 
     event_id: str = Field(min_length=1, max_length=128)
     case_id: str
-    kind: str = Field(pattern="^(opened|transitioned|rescored)$")
+    # referred: agencies joined (state may stay); info_requested: an inspector asked for more before deciding.
+    # acknowledged / actioned: an agency confirmed receipt or reported an action (state may stay).
+    kind: str = Field(pattern="^(opened|transitioned|rescored|referred|info_requested|acknowledged|actioned)$")
     state: CaseState
     listing_key: str
     brand_id: Slug

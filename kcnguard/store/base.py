@@ -53,6 +53,9 @@ class Query:
     sort: list[tuple[str, str]] = field(default_factory=list)  # (field, "asc" | "desc"); ties by id
     size: int = 20
     offset: int = 0
+    # False: skip counting every match (keyset paging over big collections needs no total);
+    # Page.total is then only offset + the documents returned.
+    count: bool = True
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class CheckedQuery:
     sort: list[Sort]
     size: int
     offset: int
+    count: bool = True
 
 
 def collection(name: str) -> schema.Collection:
@@ -143,7 +144,7 @@ def check(collection_name: str, query: Query) -> CheckedQuery:
             f"trang quá sâu: size + offset tối đa {MAX_WINDOW} / page too deep: size + offset may be at most "
             f"{MAX_WINDOW}, got {query.size + query.offset}; narrow the search with filters instead"
         )
-    return CheckedQuery(coll, filters, ranges, found, sort, query.size, query.offset)
+    return CheckedQuery(coll, filters, ranges, found, sort, query.size, query.offset, bool(query.count))
 
 
 # Elasticsearch refuses longer ids; SQLite holds them to the same rule so both accept the same writes.

@@ -205,12 +205,13 @@ class ElasticDocumentStore(DocumentStore):
                 sort=sort,
                 from_=q.offset,
                 size=q.size,
-                track_total_hits=True,
+                track_total_hits=q.count,
                 seq_no_primary_term=True,
             ),
         )
         hits = response["hits"]
-        return Page([_doc(h) for h in hits["hits"]], int(hits["total"]["value"]))
+        docs = [_doc(h) for h in hits["hits"]]
+        return Page(docs, int(hits["total"]["value"]) if q.count else q.offset + len(docs))
 
     @staticmethod
     def _query(q: checked.CheckedQuery) -> dict[str, Any]:

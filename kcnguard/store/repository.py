@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from kcnguard.errors import ConflictError
-from kcnguard.records import Brand, Case, CrawlRun, Listing, ScoredListing, StoredListing, utcnow
+from kcnguard.errors import ConflictError, StoreUnavailable
+from kcnguard.records import Brand, Case, CaseState, CrawlRun, Listing, ScoredListing, StoredListing, Transition, utcnow
 from kcnguard.records.base import Record
+from kcnguard.records.case import review_status
 from kcnguard.store import schema
 from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write
 
@@ -45,6 +46,8 @@ class ApiKey:
     scopes: list[str]
     owner_id: str | None
     created_at: str
+    revoked_at: str | None = None
+    revoked_by: str | None = None
 
 
 def hash_api_key(raw: str) -> str:
@@ -161,7 +164,17 @@ class Store:
     # Scores ---------------------------------------------------------------------------------
 
     def put_scored(self, scored: Sequence[ScoredListing]) -> None:
-        writes = [Write(s.key, {**s.to_doc(), "listing_key": s.listing.key}) for s in scored]
+        # The review status comes from each listing's case (written before its score), so a re-score
+        # never puts a decided listing back in the "new" queue.
+        ids = {s.key: Case.make_id(s.listing.key, s.brand_id) for s in scored}
+        cases = self.docs.mget(schema.CASES.name, list(ids.values())) if scored else {}
+        writes = [
+            Write(
+                s.key,
+                {**s.to_doc(), "listing_key": s.listing.key, "review_status": _status_of(cases.get(ids[s.key]))},
+            )
+            for s in scored
+        ]
         failed = [r for r in self.docs.bulk_write(schema.SCORED.name, writes) if not r.ok]
         if failed:
             raise RuntimeError(f"{len(failed)} scores not written, first: {failed[0].id}: {failed[0].error}")
@@ -171,6 +184,23 @@ class Store:
 
         doc = self.docs.get(schema.SCORED.name, scored_key(listing_key, brand_id))
         return _scored(doc) if doc else None
+
+    def set_review_status(self, listing_key: str, brand_id: str, status: str) -> None:
+        """Mirror a case's review status onto its score, so the queue can filter by it."""
+        from kcnguard.records import scored_key
+
+        key = scored_key(listing_key, brand_id)
+        for attempt in range(MAX_MERGE_ATTEMPTS):
+            _pause(attempt)
+            doc = self.docs.get(schema.SCORED.name, key)
+            if doc is None or doc.body.get("review_status") == status:
+                return
+            try:
+                self.docs.put(schema.SCORED.name, key, {**doc.body, "review_status": status}, if_version=doc.version)
+                return
+            except ConflictError:
+                continue
+        raise ConflictError(f"score {key} kept changing under the writer")
 
     def search_scored(self, query: Query) -> RecordPage[ScoredListing]:
         page = self.docs.search(schema.SCORED.name, query)
@@ -196,6 +226,25 @@ class Store:
             if current is None:  # deleted between the two calls
                 raise
             return current, False
+
+    def open_cases(self, cases: Sequence[Case]) -> list[tuple[Versioned[Case], bool]]:
+        """`open_case` for many in one bulk write: each case as stored, and whether it was created now."""
+        if not cases:
+            return []
+        writes = [Write(c.case_id, c.to_doc(), if_version=CREATE) for c in cases]
+        results = self.docs.bulk_write(schema.CASES.name, writes)
+        existing = self.get_cases([r.id for r in results if r.conflict])
+        out: list[tuple[Versioned[Case], bool]] = []
+        for case, result in zip(cases, results, strict=True):
+            if result.ok and result.version is not None:
+                out.append((Versioned(case, result.version), True))
+            elif result.conflict and result.id in existing:
+                out.append((existing[result.id], False))
+            elif result.conflict:  # deleted between the two calls
+                raise ConflictError(f"case {case.case_id} was deleted while being opened")
+            else:  # the backend refused the write: retried with the whole batch
+                raise StoreUnavailable(f"case {case.case_id} not opened: {result.error}")
+        return out
 
     def get_case(self, case_id: str) -> Versioned[Case] | None:
         doc = self.docs.get(schema.CASES.name, case_id)
@@ -232,8 +281,29 @@ class Store:
         return key
 
     def find_api_key(self, raw_key: str) -> ApiKey | None:
+        """The key, revoked or not: the caller decides (authentication refuses revoked ones)."""
         doc = self.docs.get(schema.API_KEYS.name, hash_api_key(raw_key))
         return ApiKey(**doc.body) if doc else None
+
+    def get_api_key(self, key_hash: str) -> ApiKey | None:
+        doc = self.docs.get(schema.API_KEYS.name, key_hash)
+        return ApiKey(**doc.body) if doc else None
+
+    def list_api_keys(self, size: int = 100, offset: int = 0, role: str | None = None) -> tuple[list[ApiKey], int]:
+        query = Query(filters={"role": role} if role else {}, sort=[("name", "asc")], size=size, offset=offset)
+        page = self.docs.search(schema.API_KEYS.name, query)
+        return [ApiKey(**d.body) for d in page.docs], page.total
+
+    def revoke_api_key(self, key_hash: str, by: str) -> ApiKey | None:
+        """Mark a key revoked (kept, so the record of who had it stays); None when there is no such key."""
+        doc = self.docs.get(schema.API_KEYS.name, key_hash)
+        if doc is None:
+            return None
+        key = ApiKey(**doc.body)
+        if key.revoked_at is None:
+            key = ApiKey(**{**doc.body, "revoked_at": utcnow().isoformat(), "revoked_by": by})
+            self.docs.put(schema.API_KEYS.name, key_hash, key.__dict__)
+        return key
 
 
 def _pause(attempt: int) -> None:
@@ -246,7 +316,15 @@ def _records(page: Page, model: type[R]) -> RecordPage[R]:
     return RecordPage([model.model_validate(d.body) for d in page.docs], page.total)
 
 
+def _status_of(case_doc: Doc | None) -> str:
+    if case_doc is None:
+        return "new"
+    history = case_doc.body.get("history") or []
+    return review_status(CaseState(case_doc.body["state"]), Transition.model_validate(history[-1]) if history else None)
+
+
 def _scored(doc: Doc) -> ScoredListing:
     body = dict(doc.body)
     body.pop("listing_key", None)
+    body.pop("review_status", None)
     return ScoredListing.model_validate(body)

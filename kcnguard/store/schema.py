@@ -64,6 +64,7 @@ LISTINGS = Collection(
         "status": _f("status", K),
         "last_seen_at": _f("last_seen_at", D),
         "crawl_job_id": _f("listing.crawl_job_id", K),
+        "evidence_digest": _f("listing.evidence_digest", K),
     },
 )
 
@@ -79,6 +80,8 @@ SCORED = Collection(
         "flagged": _f("flagged", B),
         "model_version": _f("model_version", K),
         "scored_at": _f("scored_at", D),
+        # new / confirmed / dismissed / needs_info, from the listing's case (kcnguard.records.case.review_status)
+        "review_status": _f("review_status", K),
     },
 )
 
@@ -114,4 +117,110 @@ API_KEYS = Collection(
     },
 )
 
-COLLECTIONS: dict[str, Collection] = {c.name: c for c in (BRANDS, LISTINGS, SCORED, CASES, CRAWL_RUNS, API_KEYS)}
+# People who sign in to the portal, and their sessions (by the token's SHA-256, never the token).
+USERS = Collection("users", {"username": _f("username", K), "role": _f("role", K), "owner_id": _f("owner_id", K)})
+SESSIONS = Collection("sessions", {"username": _f("username", K), "expires_at": _f("expires_at", D)})
+
+# The KCN enterprises that own brands, and the agencies cases are referred to.
+ENTERPRISES = Collection(
+    "enterprises",
+    {
+        "enterprise_id": _f("enterprise_id", K),
+        "name": _f("name", T),
+        "tax_code": _f("tax_code", K),
+        "zone": _f("zone", K),
+        "updated_at": _f("updated_at", D),
+    },
+)
+AGENCIES = Collection("agencies", {"slug": _f("slug", K), "kind": _f("kind", K), "name": _f("name", T)})
+
+# The hash-chained, append-only log of decisions and case changes; the id is the zero-padded seq.
+AUDIT = Collection(
+    "audit",
+    {
+        "seq": _f("seq", Kind.INT),
+        "at": _f("at", D),
+        "actor": _f("actor", K),
+        "action": _f("action", K),
+        "object": _f("object", K),
+    },
+)
+
+# Suspect listing URLs sent in by enterprises, workers and consumers.
+REPORTS = Collection(
+    "reports",
+    {
+        "report_id": _f("report_id", K),
+        "status": _f("status", K),
+        "brand_id": _f("brand_id", K),
+        "owner_id": _f("owner_id", K),
+        "marketplace": _f("marketplace", K),
+        "reporter_kind": _f("reporter_kind", K),
+        "received_at": _f("received_at", D),
+        "text": _f("search_text", T),  # the note and the URL's words
+    },
+)
+
+# Case events the bus would not take yet; the API's publisher sends them when it is back.
+OUTBOX = Collection("outbox", {"queued_at": _f("queued_at", D)})
+
+# The Board's content: legal documents (editable, seeded), announcements and who has read them.
+DOCUMENTS = Collection(
+    "documents",
+    {
+        "doc_id": _f("doc_id", K),
+        "issued_on": _f("issued_on", D),
+        "title": _f("title", T),
+        "order": _f("order", Kind.INT),
+    },
+)
+ANNOUNCEMENTS = Collection(
+    "announcements",
+    {
+        "announcement_id": _f("announcement_id", K),
+        "audience": _f("audience", K, many=True),  # enterprise ids, or "all"
+        "published_at": _f("published_at", D),
+        "title": _f("title", T),
+    },
+)
+ANNOUNCEMENT_READS = Collection(
+    "announcement_reads",
+    {"announcement_id": _f("announcement_id", K), "enterprise_id": _f("enterprise_id", K), "read_at": _f("read_at", D)},
+)
+
+# Partner webhooks (the secret kept for signing, never shown again) and every delivery attempt.
+WEBHOOKS = Collection("webhooks", {"agency": _f("agency", K), "active": _f("active", B)})
+WEBHOOK_DELIVERIES = Collection(
+    "webhook_deliveries",
+    {
+        "agency": _f("agency", K),
+        "event_id": _f("event_id", K),
+        "status": _f("status", K),  # pending, delivered, dead
+        "next_attempt_at": _f("next_attempt_at", D),
+        "updated_at": _f("updated_at", D),
+    },
+)
+
+COLLECTIONS: dict[str, Collection] = {
+    c.name: c
+    for c in (
+        BRANDS,
+        LISTINGS,
+        SCORED,
+        CASES,
+        CRAWL_RUNS,
+        API_KEYS,
+        USERS,
+        SESSIONS,
+        ENTERPRISES,
+        AGENCIES,
+        AUDIT,
+        REPORTS,
+        OUTBOX,
+        DOCUMENTS,
+        ANNOUNCEMENTS,
+        ANNOUNCEMENT_READS,
+        WEBHOOKS,
+        WEBHOOK_DELIVERIES,
+    )
+}

@@ -34,7 +34,11 @@ _DATE_FORMAT = "%Y-%m-%dT%H:%M:%fZ"
 # Beyond the one index per field: the queries that must stay fast with millions of rows. The review
 # queue (flagged scores of a brand, best first) is read by every inspector page.
 COMPOSITE_INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "scored": [("brand_id", "flagged", "score DESC"), ("flagged", "score DESC")],
+    "scored": [
+        ("brand_id", "flagged", "score DESC"),
+        ("flagged", "score DESC"),
+        ("flagged", "review_status", "score DESC"),
+    ],
     "listings": [("marketplace", "last_seen_at"), ("status", "last_seen_at")],
     "cases": [("brand_id", "state", "updated_at"), ("state", "updated_at")],
     "crawl_runs": [("brand_id", "started_at")],
@@ -211,9 +215,11 @@ class SqliteDocumentStore(DocumentStore):
         table = self._table(q.collection.name)
         with self._db.unavailable_as_error("search"):
             conn = self._db.connection()
-            total = conn.execute(f"SELECT count(*) FROM {table} AS t WHERE {where}", params).fetchone()[0]
-            if q.size == 0 or q.offset >= total:
-                return Page([], total)
+            total = -1
+            if q.count:
+                total = conn.execute(f"SELECT count(*) FROM {table} AS t WHERE {where}", params).fetchone()[0]
+                if q.size == 0 or q.offset >= total:
+                    return Page([], total)
             order = [
                 f"t.{_column(s.name)} DESC" if s.descending else f"t.{_column(s.name)} ASC NULLS LAST" for s in q.sort
             ]
@@ -222,7 +228,7 @@ class SqliteDocumentStore(DocumentStore):
                 f"ORDER BY {', '.join([*order, 't.id ASC'])} LIMIT ? OFFSET ?"
             )
             rows = conn.execute(sql, [*params, q.size, q.offset]).fetchall()
-        return Page([_doc(r) for r in rows], total)
+        return Page([_doc(r) for r in rows], total if q.count else q.offset + len(rows))
 
     def _where(self, q: checked.CheckedQuery) -> tuple[str, list[Any]]:
         conds: list[str] = []

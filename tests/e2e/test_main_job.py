@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -110,7 +111,11 @@ def test_main_job_flags_demo_counterfeits_within_a_minute_and_stops_cleanly(main
 
     # The same listings on the HTML page, after signing in with the key the job printed.
     with httpx.Client(base_url=api, timeout=5) as browser:
-        login = browser.post("/portal/login", data={"key": key_file.read_text().strip()}, follow_redirects=True)
+        form = browser.get("/portal/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # the login form's CSRF value
+        login = browser.post(
+            "/portal/login", data={"key": key_file.read_text().strip(), "csrf": csrf}, follow_redirects=True
+        )
         assert login.status_code == 200
         assert "vinastep" in login.text.lower()
         assert flagged[0]["listing_id"] in login.text or flagged[0]["url"] in login.text

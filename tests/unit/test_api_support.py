@@ -43,8 +43,23 @@ def settings(tmp_path: Path, namespace: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace)
 
 
+def enterprise_body(enterprise_id: str) -> dict[str, object]:
+    return {
+        "enterprise_id": enterprise_id,
+        "name": f"Công ty {enterprise_id}",
+        "tax_code": "0101234567",
+        "zone": "KCN Quang Minh",
+        "contact": {"name": "Nguyễn Văn An", "email": f"an@{enterprise_id}.example", "phone": "0912345678"},
+    }
+
+
 @pytest.fixture
 def keys(store: Store) -> Keys:
+    from api.enterprises.service import ensure_enterprise
+
+    # Brands may only name registered enterprises.
+    for enterprise_id in ("acme", "beta"):
+        ensure_enterprise(store, enterprise_body(enterprise_id))
     return Keys(
         admin=create_key(store, "ops", "admin"),
         inspector=create_key(store, "thanh tra Lan", "inspector"),

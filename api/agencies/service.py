@@ -1,0 +1,80 @@
+"""The agencies registry: the admin manages it; cases may be referred only to agencies in it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from api.agencies.models import Agency, AgencyIn
+from api.problems import Problem
+from kcnguard.errors import ConflictError
+from kcnguard.records.base import utcnow
+from kcnguard.store import CREATE, Query, Store, schema
+
+log = logging.getLogger(__name__)
+
+
+def agency_not_found(slug: str) -> Problem:
+    return Problem(404, "agency-not-found", f"Không có cơ quan '{slug}'.", f"No agency '{slug}'.")
+
+
+def get_agency(store: Store, slug: str) -> Agency | None:
+    doc = store.docs.get(schema.AGENCIES.name, slug)
+    return Agency.model_validate(doc.body) if doc else None
+
+
+def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = "system") -> Agency:
+    checked = body if isinstance(body, AgencyIn) else AgencyIn.model_validate(body)
+    now = utcnow()
+    agency = Agency(**checked.model_dump(), created_at=now, updated_at=now)
+    try:
+        store.docs.put(schema.AGENCIES.name, agency.slug, agency.model_dump(mode="json"), if_version=CREATE)
+    except ConflictError:
+        raise Problem(
+            409,
+            "agency-exists",
+            f"Cơ quan '{agency.slug}' đã có; dùng PUT để sửa.",
+            f"Agency '{agency.slug}' already exists; use PUT to change it.",
+        ) from None
+    store.docs.refresh(schema.AGENCIES.name)
+    log.info("agency %s registered by %s", agency.slug, actor)
+    return agency
+
+
+def replace_agency(store: Store, slug: str, body: AgencyIn, actor: str) -> Agency:
+    current = get_agency(store, slug)
+    if current is None:
+        raise agency_not_found(slug)
+    if body.slug != slug:
+        raise Problem(
+            422,
+            "agency-slug-mismatch",
+            f"slug trong nội dung ('{body.slug}') khác với đường dẫn ('{slug}').",
+            f"The body's slug ('{body.slug}') differs from the path's ('{slug}').",
+        )
+    agency = Agency(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
+    store.docs.put(schema.AGENCIES.name, slug, agency.model_dump(mode="json"))
+    store.docs.refresh(schema.AGENCIES.name)
+    log.info("agency %s replaced by %s", slug, actor)
+    return agency
+
+
+def list_agencies(store: Store, limit: int, offset: int, kind: str | None = None) -> tuple[list[Agency], int]:
+    query = Query(filters={"kind": kind} if kind else {}, sort=[("slug", "asc")], size=limit, offset=offset)
+    page = store.docs.search(schema.AGENCIES.name, query)
+    return [Agency.model_validate(d.body) for d in page.docs], page.total
+
+
+def require_registered(store: Store, slugs: Sequence[str]) -> None:
+    """Every agency named must be registered: a 422 naming the ones that are not."""
+    found = store.docs.mget(schema.AGENCIES.name, list(slugs))
+    unknown = [s for s in slugs if s not in found]
+    if unknown:
+        raise Problem(
+            422,
+            "unknown-agency",
+            f"Không có cơ quan đã đăng ký: {', '.join(unknown)}; xem GET /v1/agencies.",
+            f"Not registered agencies: {', '.join(unknown)}; see GET /v1/agencies.",
+            unknown=unknown,
+        )

@@ -1,0 +1,128 @@
+"""People who sign in to the portal: a username, a role, the enterprise or agency they belong to."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth.enums import OWNER_BOUND, Role
+from api.auth.passwords import hash_password, password_problem
+from api.problems import Problem
+from kcnguard.errors import ConflictError
+from kcnguard.records.base import AwareDatetime, CleanText, Slug, utcnow
+from kcnguard.store import CREATE, Store, schema
+
+log = logging.getLogger(__name__)
+
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
+
+
+class User(BaseModel):
+    """A user as stored; `password_hash` never leaves the service (see UserOut)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=USERNAME_PATTERN)
+    role: Role
+    owner_id: Slug | None = None
+    display_name: CleanText | None = Field(default=None, max_length=200)
+    password_hash: str
+    disabled: bool = False
+    created_at: AwareDatetime = Field(default_factory=utcnow)
+    created_by: str | None = None
+
+
+class UserOut(BaseModel):
+    username: str
+    role: Role
+    owner_id: str | None
+    display_name: str | None
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(**user.model_dump(exclude={"password_hash", "created_by"}))
+
+
+def _invalid(vi: str, en: str) -> Problem:
+    return Problem(422, "invalid-user", vi, en)
+
+
+def create_user(
+    store: Store,
+    username: str,
+    password: str,
+    role: str,
+    owner_id: str | None = None,
+    display_name: str | None = None,
+    created_by: str | None = None,
+) -> User:
+    """Register a person; 422 on a bad username, role, owner or password, 409 when the username is taken."""
+    import re
+
+    if not re.match(USERNAME_PATTERN, username or ""):
+        raise _invalid(
+            f"Tên đăng nhập '{username}' không hợp lệ: 3-64 ký tự chữ thường không dấu, số, '.', '_', '-'.",
+            f"Username '{username}' is not valid: 3-64 lowercase letters, digits, '.', '_' or '-'.",
+        )
+    try:
+        checked_role = Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise _invalid(
+            f"Vai trò '{role}' không tồn tại; dùng: {roles}.", f"Unknown role '{role}'; use: {roles}."
+        ) from None
+    if checked_role in OWNER_BOUND and not owner_id:
+        raise _invalid(
+            f"Người dùng vai trò '{checked_role}' cần owner_id (doanh nghiệp hoặc cơ quan của họ).",
+            f"A '{checked_role}' user needs an owner_id (their enterprise or agency).",
+        )
+    if checked_role not in OWNER_BOUND:
+        owner_id = None
+    problem = password_problem(password)
+    if problem:
+        raise _invalid(f"Mật khẩu không dùng được: {problem}.", f"Password not usable: {problem}.")
+    user = User(
+        username=username,
+        role=checked_role,
+        owner_id=owner_id,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        created_by=created_by,
+    )
+    try:
+        store.docs.put(schema.USERS.name, username, user.model_dump(mode="json"), if_version=CREATE)
+    except ConflictError:
+        raise Problem(
+            409,
+            "user-exists",
+            f"Tên đăng nhập '{username}' đã có người dùng.",
+            f"Username '{username}' is already taken.",
+        ) from None
+    log.info("user %s created with role %s (owner %s) by %s", username, checked_role, owner_id, created_by)
+    return user
+
+
+def get_user(store: Store, username: str) -> User | None:
+    doc = store.docs.get(schema.USERS.name, username) if len(username) <= 64 else None
+    return User.model_validate(doc.body) if doc else None
+
+
+def list_users(store: Store, limit: int, offset: int) -> tuple[list[User], int]:
+    from kcnguard.store import Query
+
+    page = store.docs.search(schema.USERS.name, Query(sort=[("username", "asc")], size=limit, offset=offset))
+    return [User.model_validate(d.body) for d in page.docs], page.total
+
+
+def set_disabled(store: Store, username: str, disabled: bool) -> User:
+    """Disable (or re-enable) a person; a disabled person's sessions stop working at their next request."""
+    doc = store.docs.get(schema.USERS.name, username)
+    if doc is None:
+        raise Problem(404, "user-not-found", f"Không có người dùng '{username}'.", f"No user '{username}'.")
+    user = User.model_validate(doc.body).model_copy(update={"disabled": disabled})
+    store.docs.put(schema.USERS.name, username, user.model_dump(mode="json"), if_version=doc.version)
+    return user

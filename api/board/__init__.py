@@ -1,0 +1,1 @@
+"""The Management Board's side: legal documents, announcements, dashboard, exports, monthly report."""

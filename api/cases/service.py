@@ -1,0 +1,184 @@
+"""Reading and moving cases, within what the caller may see.
+
+Tenancy: an enterprise sees the cases of its own brands, a partner only the cases referred
+to its agency; anyone else's case answers 404, exactly like a case that does not exist.
+Every change is optimistic: it names the version it was computed from, and a stale one is a
+409 problem carrying the current version, never a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from api.agencies.service import require_registered
+from api.auth.enums import Role, Scope
+from api.auth.models import Principal
+from api.auth.service import require_scope
+from api.brands.service import visible_brands
+from api.cases.changes import commit_change
+from api.events import CaseEvents
+from api.problems import Problem
+from api.review.models import CaseOut
+from api.review.service import case_out
+from kcnguard.errors import ConflictError
+from kcnguard.records import Case, CaseState, InvalidTransition
+from kcnguard.store import Query, Store, Versioned
+
+log = logging.getLogger(__name__)
+
+# Moves an inspector makes here; referral has its own route, receipt and actions are the agencies' to report.
+INSPECTOR_TARGETS = frozenset({CaseState.OPEN, CaseState.CONFIRMED, CaseState.DISMISSED, CaseState.CLOSED})
+
+
+def case_not_found(case_id: str) -> Problem:
+    return Problem(
+        404,
+        "case-not-found",
+        f"Không tìm thấy hồ sơ '{case_id}' (hoặc tài khoản này không được xem).",
+        f"No case '{case_id}' (or this account may not see it).",
+    )
+
+
+def may_see(store: Store, principal: Principal, case: Case) -> bool:
+    if principal.role is Role.PARTNER:
+        return principal.agency is not None and principal.agency in case.agencies
+    own = visible_brands(store, principal)
+    return own is None or case.brand_id in {b.brand_id for b in own}
+
+
+def get_visible_case(store: Store, principal: Principal, case_id: str) -> Versioned[Case]:
+    require_scope(principal, Scope.CASES_READ)
+    found = store.get_case(case_id) if len(case_id) <= 128 else None
+    if found is None or not may_see(store, principal, found.record):
+        raise case_not_found(case_id)
+    return found
+
+
+def list_cases(
+    store: Store,
+    principal: Principal,
+    limit: int,
+    offset: int,
+    state: str | None = None,
+    brand_id: str | None = None,
+    agency: str | None = None,
+) -> tuple[list[CaseOut], int]:
+    """Newest change first; narrowed in the query itself, so totals never count another tenant's cases."""
+    require_scope(principal, Scope.CASES_READ)
+    filters: dict[str, Any] = {}
+    if state:
+        filters["state"] = state
+    if principal.role is Role.PARTNER:
+        if agency and agency != principal.agency:
+            return [], 0
+        filters["agencies"] = principal.agency or "-"
+    elif agency:
+        filters["agencies"] = agency
+    own = visible_brands(store, principal) if principal.role is not Role.PARTNER else None
+    if own is not None:
+        mine = [b.brand_id for b in own]
+        if (brand_id and brand_id not in mine) or not mine:
+            return [], 0
+        filters["brand_id"] = brand_id or mine
+    elif brand_id:
+        filters["brand_id"] = brand_id
+    page = store.docs.search("cases", Query(filters=filters, sort=[("updated_at", "desc")], size=limit, offset=offset))
+    items = [case_out(Versioned(Case.model_validate(d.body), d.version)) for d in page.docs]
+    return items, page.total
+
+
+def _stale(current: Versioned[Case]) -> Problem:
+    return Problem(
+        409,
+        "case-conflict",
+        "Hồ sơ đã được người khác thay đổi sau khi bạn mở; hãy tải lại rồi thử lại.",
+        "The case was changed by someone else since you read it; reload it and try again.",
+        current_version=current.version,
+        current_state=str(current.record.state),
+    )
+
+
+def _precondition(version: str | None) -> str:
+    if not version:
+        raise Problem(
+            428,
+            "version-required",
+            "Cần gửi phiên bản hồ sơ đã đọc (tiêu đề If-Match hoặc trường 'version') để tránh ghi đè.",
+            "Send the case version you read (If-Match header or a 'version' field) so no change is overwritten.",
+        )
+    return version
+
+
+def _invalid(current: Versioned[Case], exc: Exception) -> Problem:
+    return Problem(
+        422,
+        "invalid-transition",
+        f"Không thể chuyển hồ sơ đang ở trạng thái '{current.record.state}': {exc}.",
+        f"Cannot move a case in state '{current.record.state}': {exc}.",
+        current_state=str(current.record.state),
+    )
+
+
+def _commit(
+    store: Store,
+    principal: Principal,
+    current: Versioned[Case],
+    changed: Case,
+    action: str,
+    kind: str,
+    note: str | None,
+    events: CaseEvents | None,
+) -> Versioned[Case]:
+    try:
+        return commit_change(store, principal, current, changed, action, kind, note, events)
+    except ConflictError:
+        latest = store.get_case(current.record.case_id) or current
+        raise _stale(latest) from None
+
+
+def transition(
+    store: Store,
+    principal: Principal,
+    case_id: str,
+    to: CaseState,
+    note: str | None,
+    version: str | None,
+    events: CaseEvents | None = None,
+) -> Versioned[Case]:
+    require_scope(principal, Scope.CASES_WRITE)
+    expected = _precondition(version)
+    current = get_visible_case(store, principal, case_id)
+    if current.version != expected:
+        raise _stale(current)
+    if to is CaseState.REFERRED:
+        raise _invalid(current, "referral names agencies: use POST /v1/cases/{id}/refer")
+    if to not in INSPECTOR_TARGETS:
+        raise _invalid(current, f"'{to}' is reported by the partner agency through its own API")
+    try:
+        changed = current.record.transition(to, principal.actor, note)
+    except InvalidTransition as exc:
+        raise _invalid(current, exc) from None
+    return _commit(store, principal, current, changed, f"case.{to}", "transitioned", note, events)
+
+
+def refer(
+    store: Store,
+    principal: Principal,
+    case_id: str,
+    agencies: list[str],
+    note: str | None,
+    version: str | None,
+    events: CaseEvents | None = None,
+) -> Versioned[Case]:
+    require_scope(principal, Scope.CASES_WRITE)
+    expected = _precondition(version)
+    current = get_visible_case(store, principal, case_id)
+    if current.version != expected:
+        raise _stale(current)
+    require_registered(store, agencies)
+    try:
+        changed = current.record.refer(agencies, principal.actor, note)
+    except InvalidTransition as exc:
+        raise _invalid(current, exc) from None
+    return _commit(store, principal, current, changed, "case.refer", "referred", note, events)

@@ -1,0 +1,1 @@
+"""The registry of KCN enterprises: who owns the brands KCN Guard watches."""

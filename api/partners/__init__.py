@@ -1,0 +1,1 @@
+"""The partner API: agencies pull the cases referred to them, acknowledge them and report actions."""

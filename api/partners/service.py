@@ -1,0 +1,307 @@
+"""What a partner agency may do with the cases referred to it: pull, read, acknowledge, report actions.
+
+Tenancy: every query is narrowed to the caller's agency (`agencies` contains it), so another
+agency's case is a 404, absent from pages, and never counted. A partner sees only its own
+referral of a case, not the other agencies' receipts and actions.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import quote
+
+from api.auth.enums import Role, Scope
+from api.auth.models import Principal
+from api.auth.service import require_scope
+from api.cases.changes import commit_change
+from api.events import CaseEvents
+from api.ordering import store_date
+from api.partners import cursor
+from api.partners.models import (
+    BrandIp,
+    EvidenceRef,
+    ListingInfo,
+    PartnerCaseDetail,
+    PartnerCasePage,
+    PartnerCaseSummary,
+    SellerInfo,
+    TrademarkInfo,
+)
+from api.problems import Problem
+from kcnguard.errors import ConflictError
+from kcnguard.records import Case, InvalidTransition, PartnerAction, StoredListing, utcnow
+from kcnguard.store import Query, Store, Versioned, schema
+from kcnguard.store.checked import date_value
+from kcnguard.store.sqlite import SqliteDocumentStore
+
+log = logging.getLogger(__name__)
+
+# Elasticsearch shows writes to search about a second late: a pull stops this far short of now, so
+# a case written just before a newer one cannot appear after the partner's cursor has passed it.
+SEARCH_SETTLE_SECONDS = 2.0
+# Rows read per round trip while skipping those at or before the cursor.
+FETCH_SLACK = 20
+
+
+def not_found(case_id: str) -> Problem:
+    return Problem(
+        404,
+        "case-not-found",
+        f"Không có hồ sơ '{case_id[:128]}' được chuyển cho cơ quan này.",
+        f"No case '{case_id[:128]}' referred to this agency.",
+    )
+
+
+def _agency(principal: Principal) -> str:
+    require_scope(principal, Scope.PARTNER_CASES)
+    if principal.role is not Role.PARTNER or not principal.agency:
+        raise Problem(
+            403,
+            "partner-only",
+            "Chỉ khóa của cơ quan đối tác (vai trò partner, có mã cơ quan) dùng được API này.",
+            "Only a partner agency's key (role partner, with its agency slug) can use this API.",
+        )
+    return principal.agency
+
+
+def _settle(store: Store) -> float:
+    return 0.0 if isinstance(store.docs, SqliteDocumentStore) else SEARCH_SETTLE_SECONDS
+
+
+def summary(versioned: Versioned[Case], agency: str) -> PartnerCaseSummary:
+    case = versioned.record
+    return PartnerCaseSummary(
+        case_id=case.case_id,
+        state=case.state,
+        brand_id=case.brand_id,
+        listing_key=case.listing_key,
+        score=case.score,
+        referral=case.referral(agency),
+        updated_at=case.updated_at,
+        version=versioned.version,
+    )
+
+
+def pull(
+    store: Store,
+    principal: Principal,
+    secret: str,
+    limit: int,
+    updated_after: str | None = None,
+    after: str | None = None,
+) -> PartnerCasePage:
+    """The next page of cases referred to the caller, by (updated_at, case_id), after a cursor or a time."""
+    agency = _agency(principal)
+    if after:
+        position = cursor.decode(after, agency, secret)
+    elif updated_after:
+        # Strictly after the given time: the empty id sorts before every case id at that instant.
+        position = cursor.Position(store_date(store, updated_after), "\uffff")
+    else:
+        position = cursor.Position("1970-01-01T00:00:00.000Z", "")
+    until = date_value(utcnow() - timedelta(seconds=_settle(store))) if _settle(store) else None
+    items: list[PartnerCaseSummary] = []
+    offset, more = 0, False
+    size = limit + FETCH_SLACK
+    while True:
+        query = Query(
+            filters={"agencies": agency},
+            ranges={"updated_at": (position.updated_at, until)},
+            sort=[("updated_at", "asc")],
+            size=size,
+            offset=offset,
+            count=False,  # a keyset page needs no total, and counting every later case is what costs
+        )
+        page = store.docs.search(schema.CASES.name, query)
+        for doc in page.docs:
+            case = Case.model_validate(doc.body)
+            at = cursor.Position(store_date(store, case.updated_at), case.case_id)
+            if at <= position or agency not in case.agencies:
+                continue
+            if len(items) == limit:
+                more = True
+                break
+            items.append(summary(Versioned(case, doc.version), agency))
+        offset += len(page.docs)
+        if more or len(page.docs) < size:
+            break
+    last = items[-1] if items else None
+    next_position = cursor.Position(store_date(store, last.updated_at), last.case_id) if last else position
+    # Always a cursor, even for an empty page: keeping it is how a partner asks "what changed since".
+    return PartnerCasePage(items=items, next_cursor=cursor.encode(next_position, agency, secret), has_more=more)
+
+
+def get_referred(store: Store, principal: Principal, case_id: str) -> Versioned[Case]:
+    agency = _agency(principal)
+    found = store.get_case(case_id) if len(case_id) <= 128 else None
+    if found is None or agency not in found.record.agencies:
+        raise not_found(case_id)
+    return found
+
+
+def _evidence(stored: StoredListing, case_id: str) -> list[EvidenceRef]:
+    # Partners download through their own route, which checks the case is theirs (they cannot read listings).
+    seen: dict[str, EvidenceRef] = {}
+    base = f"/v1/partner/cases/{quote(case_id, safe='')}/evidence"
+    for obs in stored.history:
+        seen.setdefault(
+            obs.evidence_digest,
+            EvidenceRef(
+                digest=obs.evidence_digest,
+                captured_at=obs.captured_at,
+                price=obs.price,
+                sold_count=obs.sold_count,
+                url=f"{base}/{obs.evidence_digest}",
+            ),
+        )
+    current = stored.listing
+    seen.setdefault(
+        current.evidence_digest,
+        EvidenceRef(
+            digest=current.evidence_digest,
+            captured_at=current.captured_at,
+            price=current.price,
+            sold_count=current.sold_count,
+            url=f"{base}/{current.evidence_digest}",
+        ),
+    )
+    return sorted(seen.values(), key=lambda e: e.captured_at)
+
+
+def detail(store: Store, principal: Principal, case_id: str) -> PartnerCaseDetail:
+    versioned = get_referred(store, principal, case_id)
+    agency = _agency(principal)
+    case = versioned.record
+    stored = store.get_listing(case.listing_key)
+    listing = None
+    evidence: list[EvidenceRef] = []
+    if stored is not None:
+        s = stored.record
+        listing = ListingInfo(
+            key=s.key,
+            marketplace=s.listing.marketplace,
+            title=s.listing.title,
+            url=str(s.listing.url),
+            price=s.listing.price,
+            currency=s.listing.currency,
+            seller_id=s.listing.seller.id,
+            seller_name=s.listing.seller.name,
+            status=s.status,
+            first_seen_at=s.first_seen_at,
+            last_seen_at=s.last_seen_at,
+        )
+        evidence = _evidence(s, case.case_id)
+    brand = store.get_brand(case.brand_id)
+    brand_ip = (
+        BrandIp(
+            brand_id=brand.brand_id,
+            name=brand.name,
+            owner_id=brand.owner_id,
+            owner_name=brand.owner_name,
+            trademarks=[
+                TrademarkInfo(number=t.number, office=t.office, nice_classes=t.nice_classes, expires_on=t.expires_on)
+                for t in brand.trademarks
+            ],
+            official_sellers=[
+                SellerInfo(marketplace=o.marketplace, seller_id=o.seller_id, seller_name=o.seller_name, kind=o.kind)
+                for o in brand.official_sellers
+            ],
+        )
+        if brand
+        else None
+    )
+    return PartnerCaseDetail(
+        **summary(versioned, agency).model_dump(), listing=listing, evidence=evidence, brand=brand_ip
+    )
+
+
+def evidence_digests(store: Store, principal: Principal, case_id: str) -> set[str]:
+    """The digests a partner may download for one of its cases."""
+    case = get_referred(store, principal, case_id).record
+    stored = store.get_listing(case.listing_key)
+    if stored is None:
+        return set()
+    return {stored.record.listing.evidence_digest, *(o.evidence_digest for o in stored.record.history)}
+
+
+def _need_version(version: str | None) -> str:
+    if not version:
+        raise Problem(
+            428,
+            "version-required",
+            "Cần gửi phiên bản hồ sơ đã đọc (tiêu đề If-Match hoặc trường 'version').",
+            "Send the case version you read (If-Match header or a 'version' field).",
+        )
+    return version
+
+
+def _conflict(current: Versioned[Case]) -> Problem:
+    return Problem(
+        409,
+        "case-conflict",
+        "Hồ sơ đã thay đổi từ khi bạn đọc; hãy tải lại rồi thử lại.",
+        "The case changed since you read it; read it again and retry.",
+        current_version=current.version,
+        current_state=str(current.record.state),
+    )
+
+
+def _save(
+    store: Store,
+    principal: Principal,
+    current: Versioned[Case],
+    changed: Case,
+    action: str,
+    kind: str,
+    note: str | None,
+    events: CaseEvents | None,
+) -> Versioned[Case]:
+    try:
+        return commit_change(store, principal, current, changed, action, kind, note, events)
+    except ConflictError:
+        raise _conflict(store.get_case(current.record.case_id) or current) from None
+
+
+def acknowledge(
+    store: Store, principal: Principal, case_id: str, version: str | None, events: CaseEvents | None = None
+) -> PartnerCaseSummary:
+    agency = _agency(principal)
+    expected = _need_version(version)
+    current = get_referred(store, principal, case_id)
+    if current.record.referral(agency).acknowledged_at is not None:
+        return summary(current, agency)  # a repeated receipt changes nothing and needs no fresh version
+    if current.version != expected:
+        raise _conflict(current)
+    changed = current.record.acknowledge(agency, principal.actor)
+    saved = _save(store, principal, current, changed, "case.acknowledge", "acknowledged", None, events)
+    log.info("case %s acknowledged by %s", case_id, principal.actor)
+    return summary(saved, agency)
+
+
+def report_action(
+    store: Store,
+    principal: Principal,
+    case_id: str,
+    action: PartnerAction,
+    version: str | None,
+    events: CaseEvents | None = None,
+) -> PartnerCaseSummary:
+    agency = _agency(principal)
+    expected = _need_version(version)
+    current = get_referred(store, principal, case_id)
+    if current.version != expected:
+        raise _conflict(current)
+    try:
+        changed = current.record.report_action(agency, action)
+    except InvalidTransition as exc:
+        raise Problem(
+            422,
+            "invalid-transition",
+            f"Không thể ghi nhận xử lý cho hồ sơ ở trạng thái '{current.record.state}': {exc}.",
+            f"Cannot record an action on a case in state '{current.record.state}': {exc}.",
+        ) from None
+    note = f"{action.kind} {action.document_number or ''} {action.note or ''}".strip()
+    saved = _save(store, principal, current, changed, f"case.action.{action.kind}", "actioned", note, events)
+    log.info("case %s: %s reported %s", case_id, principal.actor, action.kind)
+    return summary(saved, agency)

@@ -1,0 +1,1 @@
+"""Reports received: suspect listing URLs sent in by enterprises, workers and consumers."""

@@ -1,0 +1,1 @@
+"""The inspectors' review queue: flagged listings and received reports, listing detail, decisions."""

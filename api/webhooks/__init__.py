@@ -1,0 +1,1 @@
+"""Webhooks to partner agencies: registration (admin), signing, and the delivery service."""
