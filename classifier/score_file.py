@@ -50,14 +50,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     score.add_argument("--listings", type=Path, required=True, help="listings, one JSON object per line")
     score.add_argument("--threshold", type=float, default=None, help="default: the model's operating threshold")
     score.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of the reasons (default vi)")
-    score.add_argument("--model", type=Path, default=None, help="a model file (default: KCNGUARD_MODEL_PATH or seed)")
+    score.add_argument(
+        "--model", type=Path, default=None, help="a model artifact directory (default: the one the worker uses)"
+    )
     score.set_defaults(func=cmd_score)
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from classifier.model import load, load_or_train
+    from classifier.artifacts import ArtifactError, read_artifact
+    from classifier.service import load_model
 
-    model = load(args.model) if args.model else load_or_train(settings.data_dir, settings.model_path)
+    # The same model the worker scores with, so an audit reproduces what inspectors saw.
+    try:
+        model = read_artifact(args.model)[1] if args.model else load_model(settings)
+    except ArtifactError as exc:
+        print(f"lỗi / error: {exc}", file=sys.stderr)
+        return 2
     with args.listings.open(encoding="utf-8") as listings:
         return score_file(args.brands, listings, sys.stdout, sys.stderr, model, args.threshold, args.lang)
 
