@@ -24,7 +24,7 @@ DESCRIPTIVE_FILE = "descriptive_patterns.json"
 MIN_ALIAS_CHARS = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BrandMatch:
     brand: Brand
     name_found: bool  # the brand is named in the listing (else it is here only as the crawl's query brand)
@@ -38,7 +38,7 @@ class BrandMatch:
     abbreviated: bool = False  # named only by a registered short code ("CV", "MC", "JD")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Name:
     brand_id: str
     spelling: str
@@ -102,7 +102,7 @@ class _NameIndex:
         ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Phrases:
     """Alternatives compiled into one regex for each text they are read on."""
 
@@ -145,10 +145,16 @@ class DescriptiveRules:
         self.accessory_categories = [fold(c) for c in data.get("accessory_categories", [])]
         self.after_tokens = int(data.get("accessory_after_tokens", 3))
         self._accessories_after = _phrases(data.get("accessories_after", []), [])
+        # Asked for every mention of a brand; a registry has few categories, so each is folded once.
+        self._makes_accessories: dict[str, bool] = {}
 
     def makes_accessories(self, brand: Brand) -> bool:
-        category = fold(brand.category or "")
-        return any(c in category for c in self.accessory_categories)
+        category = brand.category or ""
+        known = self._makes_accessories.get(category)
+        if known is None:
+            folded = fold(category)
+            known = self._makes_accessories[category] = any(c in folded for c in self.accessory_categories)
+        return known
 
     def phrase_before(self, before: str, brand: Brand, first: bool = True) -> str | None:
         """The connector or accessory word at the end of `before` (the title up to a brand mention), if any.

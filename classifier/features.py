@@ -57,6 +57,8 @@ MIN_SELLER_LISTINGS = 3
 MAX_PRICE_DEPTH = 3.0
 # Shops whose names were read, kept for reuse; cleared when full (a crude bound, not an LRU).
 SELLER_CACHE = 50_000
+# Listing texts whose counterfeit terms and masked words are kept, bounded the same way.
+TEXT_CACHE = 20_000
 BRAND_TOKEN = "brandname"
 TERM_TOKEN = "counterfeitterm"
 _NON_WORD = re.compile(r"[^\w:]+")
@@ -92,7 +94,7 @@ def seller_key(listing: Listing) -> str | None:
     return listing.seller.id or listing.seller.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """What the signals were read from, so a reason can quote it."""
 
@@ -106,7 +108,7 @@ class Evidence:
     seller_history: tuple[float, int] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Features:
     signals: dict[str, float]
     text: str
@@ -141,8 +143,10 @@ class FeatureExtractor:
         self.lexicon = lexicon or default_lexicon()
         self.seller_history = seller_history or NoSellerHistory()
         self._sellers: dict[tuple[str, str], tuple[list[TermHit], bool]] = {}
-        self._last_text: Normalized | None = None
-        self._last_read: tuple[list[TermHit], str] = ([], "")
+        # Both read from the text alone: a listing naming several brands, or a title seen again on a
+        # re-crawl, is read once.
+        self._reads: dict[str, tuple[list[TermHit], str]] = {}
+        self._masked: dict[tuple[str, str], str] = {}
 
     def extract(self, listing: Listing, match: BrandMatch, text: Normalized | None = None) -> Features:
         text = text or normalize(listing_text(listing))
@@ -218,13 +222,23 @@ class FeatureExtractor:
 
     def _read_text(self, text: Normalized) -> tuple[list[TermHit], str]:
         """The counterfeit terms and the term-masked text of a listing, once however many brands it names."""
-        if self._last_text is not text:
-            self._last_text = text
-            self._last_read = (self.lexicon.find(text), self.lexicon.mask(text.deobfuscated, TERM_TOKEN))
-        return self._last_read
+        read = self._reads.get(text.original)
+        if read is None:
+            read = (self.lexicon.find(text), self.lexicon.mask(text.deobfuscated, TERM_TOKEN))
+            if len(self._reads) >= TEXT_CACHE:
+                self._reads.clear()
+            self._reads[text.original] = read
+        return read
 
     def masked_text(self, text: Normalized, match: BrandMatch) -> str:
         """The words the model reads: brand names and counterfeit terms masked, each a signal of its own
         (and an n-gram reason must never quote "rep 1:1" as wording that looks genuine)."""
-        masked = self.matcher.mask(match.brand.brand_id, self._read_text(text)[1], BRAND_TOKEN)
-        return " ".join(_NON_WORD.sub(" ", masked).split())
+        key = (text.original, match.brand.brand_id)
+        words = self._masked.get(key)
+        if words is None:
+            masked = self.matcher.mask(match.brand.brand_id, self._read_text(text)[1], BRAND_TOKEN)
+            words = " ".join(_NON_WORD.sub(" ", masked).split())
+            if len(self._masked) >= TEXT_CACHE:
+                self._masked.clear()
+            self._masked[key] = words
+        return words

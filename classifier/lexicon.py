@@ -23,14 +23,14 @@ _JOINERS = re.compile(r"[\s.\-_/]+")
 _GLUE = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Term:
     id: str
     vi: str
     en: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TermHit:
     term: Term
     text: str  # as it appears in the listing

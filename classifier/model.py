@@ -39,7 +39,7 @@ from sklearn.preprocessing import FunctionTransformer
 from classifier import brands as brand_rules
 from classifier import lexicon
 from classifier.brands import BrandMatcher, listing_text
-from classifier.features import FeatureExtractor, SellerHistory, SellerHistoryTable, pick_signals, pick_text
+from classifier.features import TEXT_CACHE, FeatureExtractor, SellerHistory, SellerHistoryTable, pick_signals, pick_text
 from classifier.normalize import normalize
 from kcnguard.records import Brand, Listing
 
@@ -232,42 +232,59 @@ class _FastVectorizer:
         if text.max_df not in (1.0, None) or text.max_features is not None:
             raise ValueError("the fast path assumes no max_df or max_features (a bigram's words are then known)")
         self.width = self.offset + len(self.text_columns)
+        # The text's columns and weights, per distinct text (titles repeat across re-crawls).
+        self._texts: dict[str, tuple[list[int], list[float]]] = {}
 
     def transform(self, rows: list[dict[str, Any]]) -> sparse.csr_matrix:
-        indptr, indices, data = [0], [], []
-        signal_columns, text_columns, idf = self.signal_columns, self.text_columns, self.idf
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        signal_columns, texts = self.signal_columns, self._texts
         for row in rows:
             for name, value in sorted(row["signals"].items()):
                 column = signal_columns.get(name)
                 if column is not None and value:
                     indices.append(column)
                     data.append(float(value))
-            counts: dict[int, int] = {}
-            previous = None
-            # A bigram seen in two training texts has both its words seen in two: with min_df ≥ 1 alike
-            # for both, only pairs of known words can be known bigrams.
-            for token in row["text"].lower().split():
-                column = text_columns.get(token)
-                if column is None:
-                    previous = None
-                    continue
-                counts[column] = counts.get(column, 0) + 1
-                if previous is not None:
-                    pair = text_columns.get(f"{previous} {token}")
-                    if pair is not None:
-                        counts[pair] = counts.get(pair, 0) + 1
-                previous = token
-            if counts:
-                weights = {c: (1.0 + math.log(n)) * idf[c] for c, n in counts.items()}
-                norm = math.sqrt(sum(w * w for w in weights.values())) / self.text_weight
-                for column in sorted(weights):
-                    indices.append(column)
-                    data.append(weights[column] / norm)
+            text = row["text"]
+            known = texts.get(text)
+            if known is None:
+                known = self._text_columns(text)
+                if len(texts) >= TEXT_CACHE:
+                    texts.clear()
+                texts[text] = known
+            indices += known[0]
+            data += known[1]
             indptr.append(len(indices))
         return sparse.csr_matrix(
             (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
             shape=(len(rows), self.width),
         )
+
+    def _text_columns(self, text: str) -> tuple[list[int], list[float]]:
+        """The tf-idf columns and weights of one text, in column order."""
+        text_columns, idf = self.text_columns, self.idf
+        counts: dict[int, int] = {}
+        previous = None
+        # A bigram seen in two training texts has both its words seen in two: with min_df ≥ 1 alike
+        # for both, only pairs of known words can be known bigrams.
+        for token in text.lower().split():
+            column = text_columns.get(token)
+            if column is None:
+                previous = None
+                continue
+            counts[column] = counts.get(column, 0) + 1
+            if previous is not None:
+                pair = text_columns.get(f"{previous} {token}")
+                if pair is not None:
+                    counts[pair] = counts.get(pair, 0) + 1
+            previous = token
+        if not counts:
+            return [], []
+        weights = {c: (1.0 + math.log(n)) * idf[c] for c, n in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) / self.text_weight
+        columns = sorted(weights)
+        return columns, [weights[c] / norm for c in columns]
 
 
 def _pick_threshold(labels: np.ndarray, probabilities: np.ndarray, target_precision: float) -> float:

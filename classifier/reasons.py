@@ -23,8 +23,9 @@ class Explanation(NamedTuple):
     en: str
 
     def record(self) -> Reason:
-        # Every field is made here and fits the record's limits: no need to validate again.
-        return Reason.model_construct(code=self.code, weight=self.weight, vi=self.vi, en=self.en)
+        # Validated although every field fits: pydantic-core checks four fields faster (~1 µs) than
+        # model_construct assigns them in Python (~2 µs).
+        return Reason(code=self.code, weight=self.weight, vi=self.vi, en=self.en)
 
 
 def vnd(amount: float) -> str:

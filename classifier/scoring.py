@@ -11,10 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifier.brands import BrandMatcher, listing_text
-from classifier.features import BRAND_TOKEN, TERM_TOKEN, FeatureExtractor, Features, SellerHistory, signal_code
+from classifier.brands import BrandMatch, BrandMatcher, listing_text
+from classifier.features import (
+    BRAND_TOKEN,
+    TERM_TOKEN,
+    TEXT_CACHE,
+    FeatureExtractor,
+    Features,
+    SellerHistory,
+    signal_code,
+)
 from classifier.model import TrainedModel
-from classifier.normalize import normalize
+from classifier.normalize import Normalized, normalize
 from classifier.reasons import Explanation, rule_reason, signal_reason, text_reason
 from kcnguard.records import Brand, Listing, ScoredListing, utcnow
 
@@ -29,13 +37,13 @@ NO_MENTION_CAP = 0.2
 NO_MENTION_RULE = "no_brand_mention_cap"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Explained:
     score: float
     reasons: list[Explanation]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Judgement:
     """One listing judged against one brand, before it is wrapped as a ScoredListing record."""
 
@@ -61,6 +69,15 @@ class Scorer:
         self.threshold = model.threshold if threshold is None else threshold
         self.matcher = BrandMatcher(self.brands)
         self.extractor = FeatureExtractor(self.matcher, seller_history=seller_history)
+        # Titles repeat across re-crawls and a shop's listings: each distinct text's reading (its
+        # spellings, brand matches, n-gram reasons) is kept, up to TEXT_CACHE texts. Everything kept
+        # is a function of the text (and the crawl's query brand) alone, so a kept reading gives
+        # the very scores and reasons a fresh one would.
+        self._matches: dict[tuple[str, str | None, str | None], tuple[Normalized, list[BrandMatch]]] = {}
+        self._text_reasons: dict[str, list[Explanation]] = {}
+        names = model.feature_names
+        self._codes = [signal_code(name) for name in names[: model.signal_count]]
+        self._unquoted = np.isin(names, [f"text:{BRAND_TOKEN}", f"text:{TERM_TOKEN}"])
 
     def score(self, listing: Listing) -> list[ScoredListing]:
         return self.score_many([listing])
@@ -68,10 +85,19 @@ class Scorer:
     def features(self, listings: Sequence[Listing]) -> list[tuple[Listing, Features]]:
         """Features per brand each listing concerns; one naming no brand, and not crawled for one, has none."""
         pairs = []
+        matches, extract = self._matches, self.extractor.extract
         for listing in listings:
-            text = normalize(listing_text(listing))
-            for match in self.matcher.match(listing, text):
-                pairs.append((listing, self.extractor.extract(listing, match, text)))
+            key = (listing.title, listing.description, listing.query_brand_id)
+            known = matches.get(key)
+            if known is None:
+                text = normalize(listing_text(listing))
+                known = (text, self.matcher.match(listing, text))
+                if len(matches) >= TEXT_CACHE:
+                    matches.clear()
+                matches[key] = known
+            text = known[0]
+            for match in known[1]:
+                pairs.append((listing, extract(listing, match, text)))
         return pairs
 
     def judge_many(self, listings: Sequence[Listing]) -> list[Judgement]:
@@ -87,6 +113,8 @@ class Scorer:
 
     def score_many(self, listings: Sequence[Listing]) -> list[ScoredListing]:
         now = utcnow()
+        # Validated construction, not model_construct: pydantic-core validates a record with an
+        # already-built Listing faster than model_construct copies its fields in Python.
         return [
             ScoredListing(
                 listing=j.listing,
@@ -110,29 +138,47 @@ class Scorer:
         """
         model = self.model
         matrix = model.transform([r.row() for r in rows])
-        scores = model.probabilities(matrix)
-        coef, names, n_signals, scale = model.coef, model.feature_names, model.signal_count, model.scale
-        contributions_all = matrix.multiply(coef.reshape(1, -1) * scale).tocsr()
+        scores = np.clip(model.probabilities(matrix), 0.0, 1.0).tolist()
+        names, codes, n_signals = model.feature_names, self._codes, model.signal_count
+        columns = matrix.indices
+        # Each stored value times its column's coefficient: the same products matrix.multiply gives.
+        contributions = matrix.data * (model.coef * model.scale)[columns]
+        indptr = matrix.indptr
+        # Per row, the signal columns come first; after them, only the n-grams of some weight can be
+        # quoted (and never the masks, which are signals of their own). Both found for the whole batch.
+        signal_ends = (indptr[:-1] + np.diff(np.searchsorted(np.flatnonzero(columns < n_signals), indptr))).tolist()
+        quotable = np.flatnonzero(
+            (columns >= n_signals) & (np.abs(contributions) >= MIN_REASON_WEIGHT / 2) & ~self._unquoted[columns]
+        )
+        quotable_bounds = np.searchsorted(quotable, indptr).tolist()
+        quotable_list, weights, columns_all = quotable.tolist(), contributions.tolist(), columns.tolist()
+        starts = indptr.tolist()
+        text_reasons = self._text_reasons
         out = []
         for i, feats in enumerate(rows):
-            start, end = matrix.indptr[i], matrix.indptr[i + 1]
-            columns = matrix.indices[start:end].tolist()
-            contributions = contributions_all.data[start:end].tolist()
             by_code: dict[str, float] = {}
-            ngrams: list[tuple[str, float]] = []
-            for column, weight in zip(columns, contributions, strict=True):
-                if column < n_signals:
-                    code = signal_code(names[column])
-                    by_code[code] = by_code.get(code, 0.0) + weight
-                else:
-                    ngrams.append((names[column][5:], weight))
+            for k in range(starts[i], signal_ends[i]):
+                code = codes[columns_all[k]]
+                by_code[code] = by_code.get(code, 0.0) + weights[k]
             reasons = [
                 signal_reason(code, weight, feats.evidence)
                 for code, weight in sorted(by_code.items(), key=lambda kv: -abs(kv[1]))
                 if abs(weight) >= MIN_REASON_WEIGHT
             ][:MAX_SIGNAL_REASONS]
-            reasons += _ngram_reasons(ngrams)
-            score = float(np.clip(scores[i], 0.0, 1.0))
+            # The n-grams are read from the text alone: their reasons are written once per distinct text.
+            said = text_reasons.get(feats.text)
+            if said is None:
+                said = _ngram_reasons(
+                    [
+                        (names[columns_all[k]][5:], weights[k])
+                        for k in quotable_list[quotable_bounds[i] : quotable_bounds[i + 1]]
+                    ]
+                )
+                if len(text_reasons) >= TEXT_CACHE:
+                    text_reasons.clear()
+                text_reasons[feats.text] = said
+            reasons += said
+            score = scores[i]
             if not feats.evidence.match.name_found and score > NO_MENTION_CAP:
                 reasons.append(_no_mention_reason(feats, score))
                 score = NO_MENTION_CAP
