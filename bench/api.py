@@ -38,6 +38,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -314,7 +315,7 @@ def queue_request(info: dict[str, Any]) -> Callable[[random.Random], tuple[str, 
             params |= {"status": "confirmed"}
         else:
             params |= {"brand_id": rng.choice(info["brands"]), "q": rng.choice(WORDS)}
-        return "/v1/review/queue?" + "&".join(f"{k}={v}" for k, v in params.items()), headers
+        return "/v1/review/queue?" + urlencode(params), headers  # search words are Vietnamese: percent-encoded
 
     return make
 

@@ -64,6 +64,8 @@ class QueueItem(BaseModel):
 class QueuePage(BaseModel):
     items: list[QueueItem]
     total: int
+    # More matched than the store counts (kcnguard.store.MAX_WINDOW, as deep as paging goes): show "total+".
+    total_capped: bool = False
     limit: int
     offset: int
     lang: str

@@ -38,6 +38,7 @@ from kcnguard.errors import ConflictError
 from kcnguard.records import Case, InvalidTransition, ScoredListing
 from kcnguard.records.case import REVIEW_STATUSES, CaseState
 from kcnguard.store import Query, Store, Versioned, schema
+from kcnguard.store.base import MAX_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,13 @@ def _crawl_query(filters: QueueFilters, brands: list[str] | str | None, size: in
     if filters.scored_from or filters.scored_to:
         ranges["scored_at"] = (filters.scored_from, filters.scored_to)
     return Query(
-        filters=wanted, ranges=ranges, text=search_text(filters.q), sort=[("score", "desc")], size=size, offset=offset
+        filters=wanted,
+        ranges=ranges,
+        text=search_text(filters.q),
+        sort=[("score", "desc")],
+        size=size,
+        offset=offset,
+        count_up_to=MAX_WINDOW,  # nobody pages past it, and counting 300,000 flagged scores cost a second
     )
 
 
@@ -160,6 +167,7 @@ def queue(store: Store, principal: Principal, filters: QueueFilters, page: PageR
     brands = _brand_filter(own, filters.brand_id)
     items: list[QueueItem] = []
     total = 0
+    capped = False
     reports_total = 0
     if filters.source in ("all", "report"):
         report_q = _report_query(filters, principal, brands, 0, 0)
@@ -175,6 +183,7 @@ def queue(store: Store, principal: Principal, filters: QueueFilters, page: PageR
         offset = max(0, page.offset - reports_total)
         docs_page = store.docs.search(schema.SCORED.name, _crawl_query(filters, brands, want, offset))
         total += docs_page.total
+        capped = docs_page.total_capped
         scored = [_scored_of(d.body) for d in docs_page.docs]
         # The case (read by id, so current) is the truth; the score's mirrored status only serves the filter.
         ids = [Case.make_id(s.listing.key, s.brand_id) for s in scored]
@@ -184,7 +193,7 @@ def queue(store: Store, principal: Principal, filters: QueueFilters, page: PageR
             status = found.record.review_status if found else doc.body.get("review_status") or "new"
             ref = CaseRef(case_id=case_id, state=found.record.state) if found else None
             items.append(_crawl_item(s, status, ref, lang))
-    return QueuePage(items=items, total=total, limit=page.limit, offset=page.offset, lang=lang)
+    return QueuePage(items=items, total=total, total_capped=capped, limit=page.limit, offset=page.offset, lang=lang)
 
 
 def _scored_of(body: dict[str, Any]) -> ScoredListing:

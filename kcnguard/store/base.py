@@ -56,12 +56,16 @@ class Query:
     # False: skip counting every match (keyset paging over big collections needs no total);
     # Page.total is then only offset + the documents returned.
     count: bool = True
+    # With count: stop counting past this many matches (Page.total is then at most this, total_capped says
+    # there were more), as Elasticsearch's track_total_hits=N does. None counts every match.
+    count_up_to: int | None = None
 
 
 @dataclass(frozen=True)
 class Page:
     docs: list[Doc]
     total: int
+    total_capped: bool = False  # more than Query.count_up_to documents matched; total is that cap
 
 
 # Deep pages cost both backends dearly; Elasticsearch refuses past 10,000 by default.
@@ -106,7 +110,7 @@ class DocumentStore(ABC):
 
     def count(self, collection: str, query: Query | None = None) -> int:
         q = query or Query()
-        return self.search(collection, Query(q.filters, q.ranges, q.text, [], size=0)).total
+        return self.search(collection, Query(q.filters, q.ranges, q.text, [], size=0, count_up_to=q.count_up_to)).total
 
     @abstractmethod
     def refresh(self, collection: str) -> None:

@@ -49,6 +49,7 @@ class CheckedQuery:
     size: int
     offset: int
     count: bool = True
+    count_up_to: int | None = None
 
 
 def collection(name: str) -> schema.Collection:
@@ -144,7 +145,10 @@ def check(collection_name: str, query: Query) -> CheckedQuery:
             f"trang quá sâu: size + offset tối đa {MAX_WINDOW} / page too deep: size + offset may be at most "
             f"{MAX_WINDOW}, got {query.size + query.offset}; narrow the search with filters instead"
         )
-    return CheckedQuery(coll, filters, ranges, found, sort, query.size, query.offset, bool(query.count))
+    cap = query.count_up_to
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise ValueError(f"count_up_to must be a whole number ≥ 1 or None, got {cap!r:.20}")
+    return CheckedQuery(coll, filters, ranges, found, sort, query.size, query.offset, bool(query.count), cap)
 
 
 # Elasticsearch refuses longer ids; SQLite holds them to the same rule so both accept the same writes.

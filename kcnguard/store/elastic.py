@@ -205,13 +205,15 @@ class ElasticDocumentStore(DocumentStore):
                 sort=sort,
                 from_=q.offset,
                 size=q.size,
-                track_total_hits=q.count,
+                track_total_hits=q.count_up_to if q.count and q.count_up_to is not None else q.count,
                 seq_no_primary_term=True,
             ),
         )
         hits = response["hits"]
         docs = [_doc(h) for h in hits["hits"]]
-        return Page(docs, int(hits["total"]["value"]) if q.count else q.offset + len(docs))
+        if not q.count:
+            return Page(docs, q.offset + len(docs))
+        return Page(docs, int(hits["total"]["value"]), hits["total"].get("relation") == "gte")
 
     @staticmethod
     def _query(q: checked.CheckedQuery) -> dict[str, Any]:

@@ -597,3 +597,29 @@ def test_closed_or_unreachable_store_is_unavailable(backend: Backend, tmp_path: 
     with pytest.raises(StoreUnavailable, match="setup"):
         never_set_up.get("brands", "b1")
     never_set_up.close()
+
+
+def test_capped_counts_stop_at_the_cap_and_say_so(seeded: DocumentStore) -> None:
+    """count_up_to bounds the work of a count; both backends report the cap and that more matched."""
+    for text in (None, "giay"):
+        full = seeded.search("scored", Query(text=text, sort=[("score", "desc")], size=10))
+        capped = seeded.search("scored", Query(text=text, sort=[("score", "desc")], size=1, count_up_to=1))
+        assert ids(capped) == ids(full)[:1]
+        assert (capped.total, capped.total_capped) == (1, full.total > 1)
+        roomy = seeded.search("scored", Query(text=text, sort=[("score", "desc")], size=2, offset=1, count_up_to=50))
+        assert (roomy.total, roomy.total_capped) == (full.total, False) and ids(roomy) == ids(full)[1:3]
+    assert seeded.count("scored", Query(count_up_to=2)) == 2
+    with pytest.raises(ValueError, match="count_up_to"):
+        seeded.search("scored", Query(count_up_to=0))
+
+
+def test_dates_compare_truncated_to_the_millisecond(docs: DocumentStore) -> None:
+    """12.1236 s is stored as 12.123 s, as checked.date_value and Elasticsearch read it, never rounded up."""
+    docs.put("sessions", "s1", {"username": "a", "expires_at": "2024-05-01T09:00:12.1236Z"})
+    docs.put("sessions", "s2", {"username": "b", "expires_at": "2024-12-31T23:59:59.9996+00:00"})
+    docs.refresh("sessions")
+    at = docs.search("sessions", Query(ranges={"expires_at": (None, "2024-05-01T09:00:12.123Z")}))
+    assert ids(at) == ["s1"]
+    last_ms = "2024-12-31T23:59:59.999Z"
+    year_end = docs.search("sessions", Query(ranges={"expires_at": (last_ms, last_ms)}))
+    assert ids(year_end) == ["s2"]
