@@ -16,12 +16,11 @@ from api.auth.enums import Role, Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.brands.service import visible_brands
-from api.cases.changes import commit_change
+from api.cases.changes import check_version, commit_change, require_version, stale_as_409
 from api.events import CaseEvents
 from api.problems import Problem
 from api.review.models import CaseOut
 from api.review.service import case_out
-from kcnguard.errors import ConflictError
 from kcnguard.records import Case, CaseState, InvalidTransition
 from kcnguard.store import Query, Store, Versioned
 
@@ -88,28 +87,6 @@ def list_cases(
     return items, page.total
 
 
-def _stale(current: Versioned[Case]) -> Problem:
-    return Problem(
-        409,
-        "case-conflict",
-        "Hồ sơ đã được người khác thay đổi sau khi bạn mở; hãy tải lại rồi thử lại.",
-        "The case was changed by someone else since you read it; reload it and try again.",
-        current_version=current.version,
-        current_state=str(current.record.state),
-    )
-
-
-def _precondition(version: str | None) -> str:
-    if not version:
-        raise Problem(
-            428,
-            "version-required",
-            "Cần gửi phiên bản hồ sơ đã đọc (tiêu đề If-Match hoặc trường 'version') để tránh ghi đè.",
-            "Send the case version you read (If-Match header or a 'version' field) so no change is overwritten.",
-        )
-    return version
-
-
 def _invalid(current: Versioned[Case], exc: Exception) -> Problem:
     return Problem(
         422,
@@ -120,21 +97,13 @@ def _invalid(current: Versioned[Case], exc: Exception) -> Problem:
     )
 
 
-def _commit(
-    store: Store,
-    principal: Principal,
-    current: Versioned[Case],
-    changed: Case,
-    action: str,
-    kind: str,
-    note: str | None,
-    events: CaseEvents | None,
-) -> Versioned[Case]:
-    try:
-        return commit_change(store, principal, current, changed, action, kind, note, events)
-    except ConflictError:
-        latest = store.get_case(current.record.case_id) or current
-        raise _stale(latest) from None
+def _current(store: Store, principal: Principal, case_id: str, version: str | None) -> Versioned[Case]:
+    """The case an inspector's change applies to, provided `version` is the one it is at."""
+    require_scope(principal, Scope.CASES_WRITE)
+    expected = require_version(version)
+    current = get_visible_case(store, principal, case_id)
+    check_version(current, expected)
+    return current
 
 
 def transition(
@@ -146,11 +115,7 @@ def transition(
     version: str | None,
     events: CaseEvents | None = None,
 ) -> Versioned[Case]:
-    require_scope(principal, Scope.CASES_WRITE)
-    expected = _precondition(version)
-    current = get_visible_case(store, principal, case_id)
-    if current.version != expected:
-        raise _stale(current)
+    current = _current(store, principal, case_id, version)
     if to is CaseState.REFERRED:
         raise _invalid(current, "referral names agencies: use POST /v1/cases/{id}/refer")
     if to not in INSPECTOR_TARGETS:
@@ -159,7 +124,9 @@ def transition(
         changed = current.record.transition(to, principal.actor, note)
     except InvalidTransition as exc:
         raise _invalid(current, exc) from None
-    return _commit(store, principal, current, changed, f"case.{to}", "transitioned", note, events)
+    with stale_as_409(store, current):
+        saved = commit_change(store, principal, current, changed, f"case.{to}", "transitioned", note, events)
+    return saved
 
 
 def refer(
@@ -171,14 +138,12 @@ def refer(
     version: str | None,
     events: CaseEvents | None = None,
 ) -> Versioned[Case]:
-    require_scope(principal, Scope.CASES_WRITE)
-    expected = _precondition(version)
-    current = get_visible_case(store, principal, case_id)
-    if current.version != expected:
-        raise _stale(current)
+    current = _current(store, principal, case_id, version)
     require_registered(store, agencies)
     try:
         changed = current.record.refer(agencies, principal.actor, note)
     except InvalidTransition as exc:
         raise _invalid(current, exc) from None
-    return _commit(store, principal, current, changed, "case.refer", "referred", note, events)
+    with stale_as_409(store, current):
+        saved = commit_change(store, principal, current, changed, "case.refer", "referred", note, events)
+    return saved

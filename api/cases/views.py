@@ -11,6 +11,7 @@ from api.auth.models import Principal
 from api.cases import service
 from api.cases.models import CaseOut, CasePage, ReferIn, TransitionIn
 from api.deps import EventsDep, StoreDep, requires
+from api.http import etag, version_from
 from api.pages import MAX_LIMIT, MAX_OFFSET
 from api.review.service import case_out
 from kcnguard.records import CaseState
@@ -31,16 +32,6 @@ CHANGE_RESPONSES: dict[int | str, dict[str, str]] = {
     422: {"description": "That move is not allowed from the case's state, or an agency is not registered"},
     428: {"description": "No version given: send If-Match or a `version` field"},
 }
-
-
-def etag(version: str) -> str:
-    return f'"{version}"'
-
-
-def version_from(if_match: str | None, body_version: str | None) -> str | None:
-    if if_match:
-        return if_match.strip().removeprefix("W/").strip('"')
-    return body_version
 
 
 def _answer(response: Response, saved: Versioned) -> CaseOut:  # type: ignore[type-arg]

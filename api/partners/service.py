@@ -14,9 +14,8 @@ from urllib.parse import quote
 from api.auth.enums import Role, Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
-from api.cases.changes import commit_change
+from api.cases.changes import check_version, commit_change, require_version, stale_as_409
 from api.events import CaseEvents
-from api.ordering import store_date
 from api.partners import cursor
 from api.partners.models import (
     BrandIp,
@@ -29,8 +28,10 @@ from api.partners.models import (
     TrademarkInfo,
 )
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from kcnguard.errors import NotFound
+from kcnguard.evidence import open_evidence
 from kcnguard.records import Case, InvalidTransition, PartnerAction, StoredListing, utcnow
+from kcnguard.settings import Settings
 from kcnguard.store import Query, Store, Versioned, schema
 from kcnguard.store.checked import date_value
 from kcnguard.store.sqlite import SqliteDocumentStore
@@ -97,7 +98,7 @@ def pull(
         position = cursor.decode(after, agency, secret)
     elif updated_after:
         # Strictly after the given time: the empty id sorts before every case id at that instant.
-        position = cursor.Position(store_date(store, updated_after), "\uffff")
+        position = cursor.Position(date_value(updated_after), "\uffff")
     else:
         position = cursor.Position("1970-01-01T00:00:00.000Z", "")
     until = date_value(utcnow() - timedelta(seconds=_settle(store))) if _settle(store) else None
@@ -116,7 +117,7 @@ def pull(
         page = store.docs.search(schema.CASES.name, query)
         for doc in page.docs:
             case = Case.model_validate(doc.body)
-            at = cursor.Position(store_date(store, case.updated_at), case.case_id)
+            at = cursor.Position(date_value(case.updated_at), case.case_id)
             if at <= position or agency not in case.agencies:
                 continue
             if len(items) == limit:
@@ -127,7 +128,7 @@ def pull(
         if more or len(page.docs) < size:
             break
     last = items[-1] if items else None
-    next_position = cursor.Position(store_date(store, last.updated_at), last.case_id) if last else position
+    next_position = cursor.Position(date_value(last.updated_at), last.case_id) if last else position
     # Always a cursor, even for an empty page: keeping it is how a partner asks "what changed since".
     return PartnerCasePage(items=items, next_cursor=cursor.encode(next_position, agency, secret), has_more=more)
 
@@ -144,7 +145,7 @@ def _evidence(stored: StoredListing, case_id: str) -> list[EvidenceRef]:
     # Partners download through their own route, which checks the case is theirs (they cannot read listings).
     seen: dict[str, EvidenceRef] = {}
     base = f"/v1/partner/cases/{quote(case_id, safe='')}/evidence"
-    for obs in stored.history:
+    for obs in (*stored.history, stored.listing):  # past observations, then the page as now read
         seen.setdefault(
             obs.evidence_digest,
             EvidenceRef(
@@ -155,17 +156,6 @@ def _evidence(stored: StoredListing, case_id: str) -> list[EvidenceRef]:
                 url=f"{base}/{obs.evidence_digest}",
             ),
         )
-    current = stored.listing
-    seen.setdefault(
-        current.evidence_digest,
-        EvidenceRef(
-            digest=current.evidence_digest,
-            captured_at=current.captured_at,
-            price=current.price,
-            sold_count=current.sold_count,
-            url=f"{base}/{current.evidence_digest}",
-        ),
-    )
     return sorted(seen.values(), key=lambda e: e.captured_at)
 
 
@@ -216,6 +206,15 @@ def detail(store: Store, principal: Principal, case_id: str) -> PartnerCaseDetai
     )
 
 
+def case_evidence(store: Store, settings: Settings, principal: Principal, case_id: str, digest: str) -> bytes:
+    """A raw page captured for one of the partner's cases; NotFound for a digest that is not the case's
+    (the caller words the 404 for its own audience) or that the evidence store lacks."""
+    if digest not in evidence_digests(store, principal, case_id):
+        raise NotFound(f"case {case_id} has no evidence {digest}")
+    # Opened only for a digest the partner may have: no evidence-store client for a refused one.
+    return open_evidence(settings).get(digest)
+
+
 def evidence_digests(store: Store, principal: Principal, case_id: str) -> set[str]:
     """The digests a partner may download for one of its cases."""
     case = get_referred(store, principal, case_id).record
@@ -225,56 +224,18 @@ def evidence_digests(store: Store, principal: Principal, case_id: str) -> set[st
     return {stored.record.listing.evidence_digest, *(o.evidence_digest for o in stored.record.history)}
 
 
-def _need_version(version: str | None) -> str:
-    if not version:
-        raise Problem(
-            428,
-            "version-required",
-            "Cần gửi phiên bản hồ sơ đã đọc (tiêu đề If-Match hoặc trường 'version').",
-            "Send the case version you read (If-Match header or a 'version' field).",
-        )
-    return version
-
-
-def _conflict(current: Versioned[Case]) -> Problem:
-    return Problem(
-        409,
-        "case-conflict",
-        "Hồ sơ đã thay đổi từ khi bạn đọc; hãy tải lại rồi thử lại.",
-        "The case changed since you read it; read it again and retry.",
-        current_version=current.version,
-        current_state=str(current.record.state),
-    )
-
-
-def _save(
-    store: Store,
-    principal: Principal,
-    current: Versioned[Case],
-    changed: Case,
-    action: str,
-    kind: str,
-    note: str | None,
-    events: CaseEvents | None,
-) -> Versioned[Case]:
-    try:
-        return commit_change(store, principal, current, changed, action, kind, note, events)
-    except ConflictError:
-        raise _conflict(store.get_case(current.record.case_id) or current) from None
-
-
 def acknowledge(
     store: Store, principal: Principal, case_id: str, version: str | None, events: CaseEvents | None = None
 ) -> PartnerCaseSummary:
     agency = _agency(principal)
-    expected = _need_version(version)
+    expected = require_version(version)
     current = get_referred(store, principal, case_id)
     if current.record.referral(agency).acknowledged_at is not None:
         return summary(current, agency)  # a repeated receipt changes nothing and needs no fresh version
-    if current.version != expected:
-        raise _conflict(current)
+    check_version(current, expected)
     changed = current.record.acknowledge(agency, principal.actor)
-    saved = _save(store, principal, current, changed, "case.acknowledge", "acknowledged", None, events)
+    with stale_as_409(store, current):
+        saved = commit_change(store, principal, current, changed, "case.acknowledge", "acknowledged", None, events)
     log.info("case %s acknowledged by %s", case_id, principal.actor)
     return summary(saved, agency)
 
@@ -288,10 +249,9 @@ def report_action(
     events: CaseEvents | None = None,
 ) -> PartnerCaseSummary:
     agency = _agency(principal)
-    expected = _need_version(version)
+    expected = require_version(version)
     current = get_referred(store, principal, case_id)
-    if current.version != expected:
-        raise _conflict(current)
+    check_version(current, expected)
     try:
         changed = current.record.report_action(agency, action)
     except InvalidTransition as exc:
@@ -302,6 +262,9 @@ def report_action(
             f"Cannot record an action on a case in state '{current.record.state}': {exc}.",
         ) from None
     note = f"{action.kind} {action.document_number or ''} {action.note or ''}".strip()
-    saved = _save(store, principal, current, changed, f"case.action.{action.kind}", "actioned", note, events)
+    with stale_as_409(store, current):
+        saved = commit_change(
+            store, principal, current, changed, f"case.action.{action.kind}", "actioned", note, events
+        )
     log.info("case %s: %s reported %s", case_id, principal.actor, action.kind)
     return summary(saved, agency)

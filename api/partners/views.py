@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api.deps import EventsDep, StoreDep
+from api.http import etag, evidence_download, version_from
 from api.partners import service
 from api.partners.models import (
     MAX_PARTNER_LIMIT,
@@ -20,7 +21,6 @@ from api.partners.models import (
 from api.problems import Problem
 from api.ratelimit import PartnerDep
 from kcnguard.errors import NotFound
-from kcnguard.evidence import open_evidence
 from kcnguard.records import PartnerAction
 from kcnguard.store.checked import date_value
 
@@ -33,12 +33,6 @@ IfMatch = Annotated[str | None, Header(description="The case version as read (it
 def cursor_secret(request: Request) -> str:
     settings = request.app.state.settings
     return hashlib.sha256(f"{settings.namespace}|{settings.admin_key}".encode()).hexdigest()
-
-
-def _version(if_match: str | None, body_version: str | None) -> str | None:
-    if if_match:
-        return if_match.strip().removeprefix("W/").strip('"')
-    return body_version
 
 
 def _valid_time(value: str | None) -> str | None:
@@ -87,7 +81,7 @@ def pull_cases(
 @router.get("/cases/{case_id}", response_model=PartnerCaseDetail, summary="A referred case with evidence and IP data")
 def get_case(case_id: CaseIdPath, store: StoreDep, principal: PartnerDep, response: Response) -> PartnerCaseDetail:
     found = service.detail(store, principal, case_id)
-    response.headers["ETag"] = f'"{found.version}"'
+    response.headers["ETag"] = etag(found.version)
     return found
 
 
@@ -110,21 +104,11 @@ def evidence(
         f"Hồ sơ này không có bằng chứng '{digest[:16]}…'.",
         f"This case has no evidence '{digest[:16]}…'.",
     )
-    if digest not in service.evidence_digests(store, principal, case_id):
-        raise missing
     try:
-        body = open_evidence(request.app.state.settings).get(digest)
+        body = service.case_evidence(store, request.app.state.settings, principal, case_id, digest)
     except NotFound:
         raise missing from None
-    return Response(
-        body,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": f'attachment; filename="evidence-{digest[:16]}.bin"',
-            "X-Content-Type-Options": "nosniff",
-            "Digest": f"sha-256={digest}",
-        },
-    )
+    return evidence_download(body, digest)
 
 
 @router.post("/cases/{case_id}/acknowledge", response_model=PartnerCaseSummary, summary="Confirm receipt of a case")
@@ -137,8 +121,10 @@ def acknowledge(
     body: AcknowledgeIn | None = None,
     if_match: IfMatch = None,
 ) -> PartnerCaseSummary:
-    saved = service.acknowledge(store, principal, case_id, _version(if_match, body.version if body else None), events)
-    response.headers["ETag"] = f'"{saved.version}"'
+    saved = service.acknowledge(
+        store, principal, case_id, version_from(if_match, body.version if body else None), events
+    )
+    response.headers["ETag"] = etag(saved.version)
     return saved
 
 
@@ -163,6 +149,6 @@ def report_action(
         note=body.note,
         actor=principal.actor,
     )
-    saved = service.report_action(store, principal, case_id, action, _version(if_match, body.version), events)
-    response.headers["ETag"] = f'"{saved.version}"'
+    saved = service.report_action(store, principal, case_id, action, version_from(if_match, body.version), events)
+    response.headers["ETag"] = etag(saved.version)
     return saved

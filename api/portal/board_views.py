@@ -21,9 +21,9 @@ from api.board.charts import counts_chart, series_chart
 from api.board.monthly import monthly
 from api.board.stats import dashboard
 from api.board.views import XLSX
-from api.deps import get_keeper
 from api.i18n import Lang, lang_param
 from api.lifecycle import StoreKeeper
+from api.portal.params import KeeperDep
 from api.portal.rendering import guarded, render
 from api.portal.session import Signed
 
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/portal/board", tags=["portal"], include_in_schema=False)
 LangDep = Annotated[Lang, Depends(lang_param)]
-KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
 
 BOARD_TEXTS: dict[str, dict[str, str]] = {
     "vi": {

@@ -7,17 +7,29 @@ two inspectors acting on one case at once get a conflict page (409), never a sil
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth.enums import Scope
 from api.cases.service import INSPECTOR_TARGETS, get_visible_case, list_cases, refer, transition
-from api.deps import get_keeper
-from api.i18n import Lang
-from api.lifecycle import StoreKeeper
-from api.portal.rendering import LangDep, guarded, redirect, render
+from api.portal.params import (
+    CASE_STATES,
+    PAGE_SIZE,
+    CaseId,
+    CsrfField,
+    KeeperDep,
+    LangField,
+    NoteField,
+    Notice,
+    PageNumber,
+    VersionField,
+    form_lang,
+    offset,
+    pager,
+)
+from api.portal.rendering import LangDep, change_and_return, guarded, render
 from api.portal.service import agency_choices, brand_names
 from api.portal.session import Signed
 from api.problems import Problem
@@ -25,12 +37,6 @@ from kcnguard.records import CaseState
 from kcnguard.records.case import ALLOWED_TRANSITIONS
 
 router = APIRouter()
-KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
-CaseId = Annotated[str, Path(max_length=128)]
-
-PAGE_SIZE = 50
-MAX_PAGE = 200
-STATES = tuple(s.value for s in CaseState)
 # Confirmed cases are referred; ones under way may take in another agency (Case.refer).
 REFERABLE = frozenset({CaseState.CONFIRMED, CaseState.REFERRED, CaseState.ACKNOWLEDGED, CaseState.ACTIONED})
 
@@ -44,19 +50,13 @@ def cases_page(
     request: Request,
     keeper: KeeperDep,
     lang: LangDep,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page: PageNumber = 1,
     state: Annotated[str, Query(max_length=20)] = "",
     brand: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
-        chosen_state = state if state in STATES else None
-        items, total = list_cases(
-            keeper.store, signed.principal, PAGE_SIZE, (page - 1) * PAGE_SIZE, chosen_state, brand or None
-        )
-
-        def query_for(number: int) -> str:
-            return urlencode({"lang": lang, "state": state, "brand": brand, "page": number})
-
+        chosen_state = state if state in CASE_STATES else None
+        items, total = list_cases(keeper.store, signed.principal, PAGE_SIZE, offset(page), chosen_state, brand or None)
         return render(
             request,
             "cases.html",
@@ -64,13 +64,11 @@ def cases_page(
             signed,
             items=items,
             total=total,
-            states=STATES,
+            states=CASE_STATES,
             state=state,
             brand=brand,
             brand_names=brand_names(keeper.store, signed.principal, [c.case.brand_id for c in items]),
-            page_number=page,
-            prev_query=query_for(page - 1) if page > 1 else None,
-            next_query=query_for(page + 1) if page * PAGE_SIZE < total and page < MAX_PAGE else None,
+            **pager(page, total, {"lang": lang, "state": state, "brand": brand}),
         )
 
     return guarded(request, keeper, lang, body, scope=Scope.CASES_WRITE)
@@ -82,12 +80,12 @@ def case_page(
     keeper: KeeperDep,
     lang: LangDep,
     case_id: CaseId,
-    notice: Annotated[str, Query(max_length=20)] = "",
+    notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         current = get_visible_case(keeper.store, signed.principal, case_id)
         case = current.record
-        moves = sorted(ALLOWED_TRANSITIONS[case.state] & INSPECTOR_TARGETS, key=STATES.index)
+        moves = sorted(ALLOWED_TRANSITIONS[case.state] & INSPECTOR_TARGETS, key=CASE_STATES.index)
         referable = case.state in REFERABLE
         return render(
             request,
@@ -113,21 +111,19 @@ def refer_submit(
     keeper: KeeperDep,
     case_id: CaseId,
     agencies: Annotated[list[str], Form(max_length=20)] = [],  # noqa: B006 - read, never mutated
-    note: Annotated[str, Form(max_length=5000)] = "",
-    version: Annotated[str, Form(max_length=100)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    note: NoteField = "",
+    version: VersionField = "",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
-
-    def body(signed: Signed) -> Response:
+    def change(signed: Signed) -> str:
         picked = [a.strip() for a in agencies if a.strip()]
         if not picked:
             raise Problem(422, "no-agency", "Hãy chọn ít nhất một cơ quan.", "Choose at least one agency.")
         refer(keeper.store, signed.principal, case_id, picked, note.strip() or None, version, keeper.events)
-        return redirect(request, case_path(case_id), lang=chosen, notice="saved")
+        return case_path(case_id)
 
-    return guarded(request, keeper, chosen, body, csrf=csrf, scope=Scope.CASES_WRITE)
+    return change_and_return(request, keeper, form_lang(lang), csrf, Scope.CASES_WRITE, change)
 
 
 @router.post("/cases/{case_id}/transition", response_class=HTMLResponse)
@@ -136,17 +132,15 @@ def transition_submit(
     keeper: KeeperDep,
     case_id: CaseId,
     to: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
-    version: Annotated[str, Form(max_length=100)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    note: NoteField = "",
+    version: VersionField = "",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
-
-    def body(signed: Signed) -> Response:
-        if to not in STATES:
+    def change(signed: Signed) -> str:
+        if to not in CASE_STATES:
             raise Problem(422, "bad-state", "Hãy chọn trạng thái mới.", "Choose the new state.")
         transition(keeper.store, signed.principal, case_id, CaseState(to), note.strip() or None, version, keeper.events)
-        return redirect(request, case_path(case_id), lang=chosen, notice="saved")
+        return case_path(case_id)
 
-    return guarded(request, keeper, chosen, body, csrf=csrf, scope=Scope.CASES_WRITE)
+    return change_and_return(request, keeper, form_lang(lang), csrf, Scope.CASES_WRITE, change)

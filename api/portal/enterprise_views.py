@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth.enums import Role, Scope
 from api.brands.service import create_brand, get_visible_brand, list_brands, replace_brand
-from api.deps import get_keeper
 from api.enterprises.service import get_enterprise
 from api.i18n import Lang
 from api.lifecycle import StoreKeeper
 from api.portal.brand_form import FIELDS, BrandForm, parse, values_of
+from api.portal.params import CsrfField, KeeperDep, LangField, NoteField, Notice, form_lang
 from api.portal.rendering import LangDep, guarded, problem_message, redirect, render
 from api.portal.session import Signed
 from api.problems import Problem
@@ -27,7 +27,6 @@ from api.review.models import PageRequest, QueueFilters
 from api.review.service import queue
 
 router = APIRouter()
-KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
 BrandId = Annotated[str, Path(max_length=64)]
 
 PAGE_SIZE = 100
@@ -46,7 +45,7 @@ def brands_page(
     keeper: KeeperDep,
     lang: LangDep,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-    notice: Annotated[str, Query(max_length=20)] = "",
+    notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         found = list_brands(keeper.store, signed.principal, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -109,7 +108,7 @@ async def _form_values(request: Request) -> dict[str, str]:
 
 
 def _save_brand(request: Request, keeper: KeeperDep, values: dict[str, str], editing: str | None) -> Response:
-    chosen: Lang = "en" if values.get("lang") == "en" else "vi"
+    chosen = form_lang(values.get("lang", ""))
 
     def body(signed: Signed) -> Response:
         if signed.principal.role is Role.ENTERPRISE:
@@ -148,7 +147,7 @@ def brand_page(
     keeper: KeeperDep,
     lang: LangDep,
     brand_id: BrandId,
-    notice: Annotated[str, Query(max_length=20)] = "",
+    notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         brand = get_visible_brand(keeper.store, signed.principal, brand_id)
@@ -224,14 +223,14 @@ def report_submit(
     request: Request,
     keeper: KeeperDep,
     url: Annotated[str, Form(max_length=4096)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
+    note: NoteField = "",
     brand_id: Annotated[str, Form(max_length=64)] = "",
     reporter_kind: Annotated[str, Form(max_length=20)] = "",
     contact: Annotated[str, Form(max_length=400)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
+    chosen = form_lang(lang)
 
     def body(signed: Signed) -> Response:
         values = {"url": url, "note": note, "brand_id": brand_id, "reporter_kind": reporter_kind, "contact": contact}

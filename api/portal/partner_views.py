@@ -5,34 +5,39 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api.auth.enums import Role, Scope
 from api.cases.service import list_cases
-from api.deps import get_keeper
-from api.i18n import Lang
-from api.lifecycle import StoreKeeper
-from api.partners.service import acknowledge, detail, evidence_digests, report_action
-from api.portal.rendering import LangDep, guarded, redirect, render
+from api.partners.service import acknowledge, case_evidence, detail, report_action
+from api.portal.params import (
+    CASE_STATES,
+    PAGE_SIZE,
+    CaseId,
+    CsrfField,
+    KeeperDep,
+    LangField,
+    NoteField,
+    Notice,
+    PageNumber,
+    VersionField,
+    form_lang,
+    offset,
+    pager,
+)
+from api.portal.rendering import LangDep, change_and_return, guarded, render
 from api.portal.review_views import evidence_response
 from api.portal.session import Signed
 from api.problems import Problem
 from kcnguard.errors import NotFound
-from kcnguard.evidence import open_evidence
 from kcnguard.records import ActionKind, CaseState, PartnerAction
 
 router = APIRouter(prefix="/partner")
-KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
-CaseId = Annotated[str, Path(max_length=128)]
-
-PAGE_SIZE = 50
-MAX_PAGE = 200
 ACTION_KINDS = tuple(k.value for k in ActionKind)
-STATES = tuple(s.value for s in CaseState)
 
 
 def partner_case_path(case_id: str) -> str:
@@ -48,18 +53,14 @@ def partner_cases_page(
     request: Request,
     keeper: KeeperDep,
     lang: LangDep,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page: PageNumber = 1,
     state: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         if signed.principal.role is not Role.PARTNER:
             raise _partner_only()
-        chosen_state = state if state in STATES else None
-        items, total = list_cases(keeper.store, signed.principal, PAGE_SIZE, (page - 1) * PAGE_SIZE, chosen_state)
-
-        def query_for(number: int) -> str:
-            return urlencode({"lang": lang, "state": state, "page": number})
-
+        chosen_state = state if state in CASE_STATES else None
+        items, total = list_cases(keeper.store, signed.principal, PAGE_SIZE, offset(page), chosen_state)
         return render(
             request,
             "partner_cases.html",
@@ -68,11 +69,9 @@ def partner_cases_page(
             items=items,
             total=total,
             agency=signed.principal.agency,
-            states=STATES,
+            states=CASE_STATES,
             state=state,
-            page_number=page,
-            prev_query=query_for(page - 1) if page > 1 else None,
-            next_query=query_for(page + 1) if page * PAGE_SIZE < total and page < MAX_PAGE else None,
+            **pager(page, total, {"lang": lang, "state": state}),
         )
 
     return guarded(request, keeper, lang, body, scope=Scope.PARTNER_CASES)
@@ -84,7 +83,7 @@ def partner_case_page(
     keeper: KeeperDep,
     lang: LangDep,
     case_id: CaseId,
-    notice: Annotated[str, Query(max_length=20)] = "",
+    notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         d = detail(keeper.store, signed.principal, case_id)
@@ -116,10 +115,8 @@ def partner_evidence(
         missing = Problem(
             404, "evidence-not-found", "Hồ sơ này không có bằng chứng đó.", "This case has no such evidence."
         )
-        if digest not in evidence_digests(keeper.store, signed.principal, case_id):
-            raise missing
         try:
-            raw = open_evidence(request.app.state.settings).get(digest)
+            raw = case_evidence(keeper.store, request.app.state.settings, signed.principal, case_id, digest)
         except NotFound:
             raise missing from None
         return evidence_response(raw, digest)
@@ -132,17 +129,15 @@ def acknowledge_submit(
     request: Request,
     keeper: KeeperDep,
     case_id: CaseId,
-    version: Annotated[str, Form(max_length=100)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    version: VersionField = "",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
-
-    def body(signed: Signed) -> Response:
+    def change(signed: Signed) -> str:
         acknowledge(keeper.store, signed.principal, case_id, version, keeper.events)
-        return redirect(request, partner_case_path(case_id), lang=chosen, notice="saved")
+        return partner_case_path(case_id)
 
-    return guarded(request, keeper, chosen, body, csrf=csrf, scope=Scope.PARTNER_CASES)
+    return change_and_return(request, keeper, form_lang(lang), csrf, Scope.PARTNER_CASES, change)
 
 
 @router.post("/cases/{case_id}/action", response_class=HTMLResponse)
@@ -153,14 +148,12 @@ def action_submit(
     kind: Annotated[str, Form(max_length=40)] = "",
     document_number: Annotated[str, Form(max_length=100)] = "",
     document_date: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
-    version: Annotated[str, Form(max_length=100)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    note: NoteField = "",
+    version: VersionField = "",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
-
-    def body(signed: Signed) -> Response:
+    def change(signed: Signed) -> str:
         try:
             action = PartnerAction(
                 kind=kind,
@@ -177,6 +170,6 @@ def action_submit(
                 "Choose the kind of action and give the document date as YYYY-MM-DD.",
             ) from None
         report_action(keeper.store, signed.principal, case_id, action, version, keeper.events)
-        return redirect(request, partner_case_path(case_id), lang=chosen, notice="saved")
+        return partner_case_path(case_id)
 
-    return guarded(request, keeper, chosen, body, csrf=csrf, scope=Scope.PARTNER_CASES)
+    return change_and_return(request, keeper, form_lang(lang), csrf, Scope.PARTNER_CASES, change)

@@ -226,6 +226,23 @@ def guarded(
         return error_page(request, lang, 503, t["unavailable"], signed)
 
 
+def change_and_return(
+    request: Request,
+    keeper: StoreKeeper,
+    lang: Lang,
+    csrf: str,
+    scope: Scope,
+    change: Callable[[Signed], str],
+) -> Response:
+    """A form that changes one thing: `change` applies it for the signed-in caller (after the
+    guard's CSRF and scope checks) and names the page to go back to, which then says "saved" once."""
+
+    def page(signed: Signed) -> Response:
+        return redirect(request, change(signed), lang=lang, notice="saved")
+
+    return guarded(request, keeper, lang, page, csrf=csrf, scope=scope)
+
+
 def principal_home(principal: Principal) -> str:
     return HOME.get(principal.role, "/portal/queue")
 

@@ -11,14 +11,25 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import parse_qsl, quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth.enums import Scope
 from api.brands.service import brand_not_found
-from api.deps import get_keeper
-from api.i18n import Lang
 from api.lifecycle import StoreKeeper
+from api.portal.params import (
+    PAGE_SIZE,
+    CsrfField,
+    KeeperDep,
+    LangField,
+    NoteField,
+    Notice,
+    PageNumber,
+    VersionField,
+    form_lang,
+    offset,
+    pager,
+)
 from api.portal.rendering import LangDep, guarded, redirect, render, safe_next
 from api.portal.service import brand_choices, brand_names
 from api.portal.session import Signed
@@ -33,11 +44,6 @@ from kcnguard.evidence import open_evidence
 log = logging.getLogger(__name__)
 
 router = APIRouter()
-KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
-
-PAGE_SIZE = 50
-# Enough pages for any inspector's browsing; past it, the API's own paging is the tool.
-MAX_PAGE = 200
 STATUSES = ("new", "needs_info", "confirmed", "dismissed")
 REPORT_PREFIX = "rep-"
 # A decision on a received report is its triage status.
@@ -58,7 +64,7 @@ def queue_page(
     request: Request,
     keeper: KeeperDep,
     lang: LangDep,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    page: PageNumber = 1,
     q: Annotated[str, Query(max_length=200)] = "",
     brand: Annotated[str, Query(max_length=64)] = "",
     marketplace: Annotated[str, Query(max_length=64)] = "",
@@ -66,7 +72,7 @@ def queue_page(
     seller: Annotated[str, Query(max_length=128)] = "",
     date_from: Annotated[date | None, Query()] = None,
     date_to: Annotated[date | None, Query()] = None,
-    notice: Annotated[str, Query(max_length=20)] = "",
+    notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         store, principal = keeper.store, signed.principal
@@ -83,7 +89,7 @@ def queue_page(
         if filters.brand_id and filters.brand_id not in {b.brand_id for b in choices}:
             # A brand the caller may not see answers like one that does not exist.
             raise brand_not_found(filters.brand_id)
-        found = queue(store, principal, filters, PageRequest(PAGE_SIZE, (page - 1) * PAGE_SIZE), lang)
+        found = queue(store, principal, filters, PageRequest(PAGE_SIZE, offset(page)), lang)
         kept = {
             "lang": lang,
             "q": q,
@@ -94,11 +100,6 @@ def queue_page(
             "date_from": date_from.isoformat() if date_from else "",
             "date_to": date_to.isoformat() if date_to else "",
         }
-
-        def query_for(number: int) -> str:
-            return urlencode({**kept, "page": number})
-
-        has_next = page * PAGE_SIZE < found.total and page < MAX_PAGE
         return render(
             request,
             "queue.html",
@@ -109,9 +110,7 @@ def queue_page(
             brand_names=brand_names(store, principal, [i.brand_id for i in found.items if i.brand_id]),
             filters=kept,
             statuses=STATUSES,
-            page_number=page,
-            prev_query=query_for(page - 1) if page > 1 else None,
-            next_query=query_for(page + 1) if has_next else None,
+            **pager(page, found.total, kept),
             may_decide=principal.has(Scope.REVIEW_DECIDE),
             here=f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
             notice=notice,
@@ -126,7 +125,7 @@ def listing_page(
     keeper: KeeperDep,
     lang: LangDep,
     key: Annotated[str, Path(max_length=300)],
-    notice: Annotated[str, Query(max_length=20)] = "",
+    notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:
         store, principal = keeper.store, signed.principal
@@ -187,13 +186,13 @@ def decide_submit(
     keeper: KeeperDep,
     keys: Annotated[list[str], Form(max_length=MAX_BULK)] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     decision: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=5000)] = "",
-    version: Annotated[str, Form(max_length=100)] = "",
+    note: NoteField = "",
+    version: VersionField = "",
     next: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen: Lang = "en" if lang == "en" else "vi"
+    chosen = form_lang(lang)
 
     def body(signed: Signed) -> Response:
         try:

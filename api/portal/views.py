@@ -9,17 +9,16 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.auth.login_guard import guarded_login
 from api.auth.service import MAX_KEY_LENGTH, authenticate
 from api.auth.sessions import SESSION_PREFIX, logout, principal_for_session
-from api.deps import get_keeper
 from api.i18n import Lang
-from api.lifecycle import StoreKeeper
 from api.portal.case_views import router as case_router
 from api.portal.enterprise_views import router as enterprise_router
+from api.portal.params import CsrfField, KeeperDep, LangField, form_lang
 from api.portal.partner_views import router as partner_router
 from api.portal.rendering import (
     STATIC_DIR,
@@ -51,11 +50,6 @@ __all__ = ["COOKIE", "STATIC_DIR", "router"]
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=False)
-KeeperDep = Annotated[StoreKeeper, Depends(get_keeper)]
-
-
-def _chosen(lang: str) -> Lang:
-    return "en" if lang == "en" else "vi"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -89,11 +83,11 @@ def login_submit(
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     key: Annotated[str, Form(max_length=MAX_KEY_LENGTH)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
     next: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    chosen = _chosen(lang)
+    chosen = form_lang(lang)
     t = TEXTS[chosen]
     if not keeper.ready.is_set():
         return error_page(request, chosen, 503, t["unavailable"])
@@ -129,10 +123,10 @@ def login_submit(
 def logout_submit(
     request: Request,
     keeper: KeeperDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    lang: Annotated[str, Form(max_length=10)] = "vi",
+    csrf: CsrfField = "",
+    lang: LangField = "vi",
 ) -> Response:
-    chosen = _chosen(lang)
+    chosen = form_lang(lang)
     signed = signed_in(request, keeper.store) if keeper.ready.is_set() else None
     if signed is not None:
         if not csrf_matches(signed, csrf):

@@ -33,6 +33,7 @@ from crawler.pages.base import (
     selector,
     with_query,
 )
+from crawler.pages.jsonapi import keys_of, listings_of
 from kcnguard.records import Listing, utcnow
 
 MARKETPLACE = "lazada"
@@ -96,8 +97,7 @@ def _catalog(data: Any, body: bytes, url: str, at: datetime) -> Parsed:
     if items is None and isinstance(data, dict) and isinstance(data.get("mods"), dict):
         return parsed([])  # a search without results may come without listItems at all
     if not isinstance(items, list):
-        keys = ", ".join(sorted(data)[:20]) if isinstance(data, dict) else type(data).__name__
-        raise ExtractionError("mods.listItems", f"{url}: not a catalog response; top-level keys are {keys}")
+        raise ExtractionError("mods.listItems", f"{url}: not a catalog response; top-level keys are {keys_of(data)}")
     listings = _items(items, evidence_digest(body), url, at, "mods.listItems")
     info = data.get("mainInfo") if isinstance(data.get("mainInfo"), dict) else {}
     page, size, total = integer(info.get("page")), integer(info.get("pageSize")), integer(info.get("totalResults"))
@@ -106,13 +106,7 @@ def _catalog(data: Any, body: bytes, url: str, at: datetime) -> Parsed:
 
 
 def _items(items: list[Any], digest: str, url: str, at: datetime, where: str) -> list[Listing]:
-    listings: dict[str, Listing] = {}
-    for position, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ExtractionError(f"{where}[{position}]", f"is a {type(item).__name__}, not an object")
-        listing = _listing(item, digest, url, at, f"{where}[{position}].")
-        listings.setdefault(listing.listing_id, listing)
-    return list(listings.values())
+    return listings_of(items, where, lambda item, place: _listing(item, digest, url, at, place))
 
 
 def _listing(item: dict[str, Any], digest: str, url: str, at: datetime, where: str) -> Listing:

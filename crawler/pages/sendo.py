@@ -26,6 +26,7 @@ from crawler.pages.base import (
     required,
     with_query,
 )
+from crawler.pages.jsonapi import keys_of, listings_of
 from kcnguard.records import Listing, utcnow
 
 MARKETPLACE = "sendo"
@@ -53,8 +54,7 @@ def parse(body: bytes, url: str, *, captured_at: datetime | None = None) -> Pars
     at = captured_at or utcnow()
     data = load_json(body, url)
     if not isinstance(data, dict) or "data" not in data:
-        keys = ", ".join(sorted(data)[:20]) if isinstance(data, dict) else type(data).__name__
-        raise ExtractionError("data", f"{url}: Sendo answers wrap their content in data; got {keys}")
+        raise ExtractionError("data", f"{url}: Sendo answers wrap their content in data; got {keys_of(data)}")
     content = data["data"]
     if isinstance(dig(content, "list"), list):  # a shop's product/filter page
         listings = _items(content["list"], evidence_digest(body), at, "data.list")
@@ -72,9 +72,8 @@ def parse(body: bytes, url: str, *, captured_at: datetime | None = None) -> Pars
         )
     if isinstance(content, dict) and "id" in content and ("name" in content or "final_price" in content):
         return parsed([_detail(content, evidence_digest(body), at)])
-    keys = ", ".join(sorted(content)[:20]) if isinstance(content, dict) else type(content).__name__
     raise ExtractionError(
-        "data.list", f"{url}: neither a product list (data.list, data[]) nor a product; data has {keys}"
+        "data.list", f"{url}: neither a product list (data.list, data[]) nor a product; data has {keys_of(content)}"
     )
 
 
@@ -88,13 +87,7 @@ def _next_page(url: str, total: int | None, count: int) -> str | None:
 
 
 def _items(items: list[Any], digest: str, at: datetime, where: str) -> list[Listing]:
-    listings: dict[str, Listing] = {}
-    for position, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ExtractionError(f"{where}[{position}]", f"is a {type(item).__name__}, not an object")
-        listing = _item(item, digest, at, f"{where}[{position}].")
-        listings.setdefault(listing.listing_id, listing)
-    return list(listings.values())
+    return listings_of(items, where, lambda item, place: _item(item, digest, at, place))
 
 
 def _price(item: dict[str, Any], where: str) -> float:

@@ -24,6 +24,7 @@ from crawler.pages.base import (
     required,
     with_query,
 )
+from crawler.pages.jsonapi import json_object, keys_of, listings_of
 from kcnguard.records import Listing, utcnow
 
 MARKETPLACE = "shopee"
@@ -54,8 +55,7 @@ def parse(body: bytes, url: str, *, captured_at: datetime | None = None) -> Pars
     data = load_json(body, url)
     if isinstance(data, list):  # a saved list of items, without the envelope
         return parsed(_items(data, evidence_digest(body), url, at, "item"))
-    if not isinstance(data, dict):
-        raise ExtractionError("data", f"{url}: JSON is a {type(data).__name__}, not an object")
+    data = json_object(data, url)
     if "items" in data and (isinstance(data["items"], list) or data["items"] is None):
         return _search(data, body, url, at)
     item = data.get("item") if isinstance(data.get("item"), dict) else data.get("data")
@@ -68,8 +68,7 @@ def parse(body: bytes, url: str, *, captured_at: datetime | None = None) -> Pars
     detail = f"Shopee error {error} {data.get('error_msg') or ''}".strip() if error else "no item object"
     raise ExtractionError(
         "data.itemid",
-        f"{url}: {detail}; expected data{{itemid,…}} (item/get) or items[] (search); "
-        f"keys are {', '.join(sorted(data)[:20])}",
+        f"{url}: {detail}; expected data{{itemid,…}} (item/get) or items[] (search); keys are {keys_of(data)}",
     )
 
 
@@ -86,13 +85,7 @@ def _search(data: dict[str, Any], body: bytes, url: str, at: datetime) -> Parsed
 
 
 def _items(items: list[Any], digest: str, url: str, at: datetime, where: str) -> list[Listing]:
-    listings: dict[str, Listing] = {}
-    for position, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ExtractionError(f"{where}[{position}]", f"is a {type(item).__name__}, not an object")
-        listing = _listing(item, digest, url, at, f"{where}[{position}].")
-        listings.setdefault(listing.listing_id, listing)
-    return list(listings.values())
+    return listings_of(items, where, lambda item, place: _listing(item, digest, url, at, place))
 
 
 def _price(item: dict[str, Any], key: str, where: str) -> float | None:

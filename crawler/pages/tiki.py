@@ -31,6 +31,7 @@ from crawler.pages.base import (
     selector,
     with_query,
 )
+from crawler.pages.jsonapi import json_object, keys_of, listings_of
 from kcnguard.records import Listing, utcnow
 
 MARKETPLACE = "tiki"
@@ -63,15 +64,14 @@ def parse(body: bytes, url: str, *, captured_at: datetime | None = None) -> Pars
 def _parse_api(data: Any, body: bytes, url: str, at: datetime) -> Parsed:
     if isinstance(data, list):  # a saved list of search items, without the envelope
         return parsed(_items(data, evidence_digest(body), at, "item"))
-    if not isinstance(data, dict):
-        raise ExtractionError("data", f"{url}: JSON is a {type(data).__name__}, not an object")
+    data = json_object(data, url)
     if isinstance(data.get("data"), list):
         return parsed(_items(data["data"], evidence_digest(body), at, "data"), _next_page(url, data.get("paging")))
     if "id" in data and ("name" in data or "price" in data):
         return parsed([_listing(data, evidence_digest(body), at, "")])
     raise ExtractionError(
         "data",
-        f"{url}: neither a search response (data[]) nor a product (id, name); keys are {', '.join(sorted(data)[:20])}",
+        f"{url}: neither a search response (data[]) nor a product (id, name); keys are {keys_of(data)}",
     )
 
 
@@ -158,14 +158,7 @@ def _next_page(url: str, paging: Any) -> str | None:
 
 
 def _items(items: list[Any], digest: str, at: datetime, where: str) -> list[Listing]:
-    listings: dict[str, Listing] = {}
-    for position, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ExtractionError(f"{where}[{position}]", f"is a {type(item).__name__}, not an object")
-        listing = _listing(item, digest, at, f"{where}[{position}].")
-        # Sponsored slots repeat products that also appear in the organic results.
-        listings.setdefault(listing.listing_id, listing)
-    return list(listings.values())
+    return listings_of(items, where, lambda item, place: _listing(item, digest, at, place))
 
 
 def _listing(item: dict[str, Any], digest: str, at: datetime, where: str) -> Listing:

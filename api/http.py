@@ -1,0 +1,34 @@
+"""HTTP details the API's routers share: a record's version as an ETag and back from If-Match,
+and the response that hands out a raw captured page.
+
+The same rules on every route, so a client that learned them on /v1/cases can rely on them on
+/v1/partner too.
+"""
+
+from __future__ import annotations
+
+from fastapi import Response
+
+
+def etag(version: str) -> str:
+    return f'"{version}"'
+
+
+def version_from(if_match: str | None, body_version: str | None) -> str | None:
+    """The version a change names: If-Match (strong or weak ETag) wins over the body's `version`."""
+    if if_match:
+        return if_match.strip().removeprefix("W/").strip('"')
+    return body_version
+
+
+def evidence_download(body: bytes, digest: str) -> Response:
+    # An attachment of opaque bytes, never rendered: the page is a marketplace's HTML.
+    return Response(
+        body,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{digest[:16]}.bin"',
+            "X-Content-Type-Options": "nosniff",
+            "Digest": f"sha-256={digest}",
+        },
+    )

@@ -1,0 +1,37 @@
+"""What the marketplaces' JSON API pages (Shopee, Tiki, Lazada, Sendo) read the same way: lists of
+product objects, and the keys an unexpected object has, named in the error that refuses it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from crawler.pages.base import ExtractionError
+from kcnguard.records import Listing
+
+
+def listings_of(items: list[Any], where: str, read: Callable[[dict[str, Any], str], Listing]) -> list[Listing]:
+    """Each object of a JSON list read as a listing by `read(item, place)`, in order.
+
+    A non-object is an error naming its place (`where[3]`). A listing_id seen again keeps its
+    first listing: sponsored slots repeat products that also appear in the organic results.
+    """
+    listings: dict[str, Listing] = {}
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ExtractionError(f"{where}[{position}]", f"is a {type(item).__name__}, not an object")
+        listing = read(item, f"{where}[{position}].")
+        listings.setdefault(listing.listing_id, listing)
+    return list(listings.values())
+
+
+def json_object(data: Any, url: str) -> dict[str, Any]:
+    """A response's top level, which must be an object."""
+    if not isinstance(data, dict):
+        raise ExtractionError("data", f"{url}: JSON is a {type(data).__name__}, not an object")
+    return data
+
+
+def keys_of(value: Any) -> str:
+    """For an error message: an object's first keys in order, or what the value is instead."""
+    return ", ".join(sorted(value)[:20]) if isinstance(value, dict) else type(value).__name__
