@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.deps import EventsDep, LangDep, StoreDep, requires
+from api.http import evidence_download
 from api.pages import MAX_OFFSET
 from api.review import service
 from api.review.evidence import evidence_bytes
@@ -73,12 +74,4 @@ def evidence(
     listing: Annotated[str | None, Query(max_length=300, description="The listing it belongs to")] = None,
 ) -> Response:
     body = evidence_bytes(store, open_evidence(request.app.state.settings), principal, digest, listing)
-    return Response(
-        body,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": f'attachment; filename="evidence-{digest[:16]}.bin"',
-            "X-Content-Type-Options": "nosniff",
-            "Digest": f"sha-256={digest}",
-        },
-    )
+    return evidence_download(body, digest)
