@@ -137,6 +137,86 @@ def _phrases(ascii_and_typed: list[str], unaccented: list[str]) -> _Phrases:
     )
 
 
+class DeviceLists:
+    """A brand named as one item of a list of the devices a product works with: 'tai nghe … IP, pc, samsung'.
+
+    What tells it from a list of the product's own brands ('Giày Nike, Adidas rep 1:1') is the
+    company the brand keeps: a bare device noun (pc, laptop, điện thoại) among the items, two
+    platform names (Android, iOS), or a connector opening the list ('dùng cho iPhone 14, Samsung
+    S23'). Only a mention that opens an item after the first counts: the first item is what the
+    listing sells ('Samsung A54 | Android | 8GB' is Samsung's own phone).
+    """
+
+    def __init__(self, data: dict[str, Any], connectors: _Phrases) -> None:
+        separators = "".join(re.escape(s) for s in data.get("list_separators", []))
+        words = sorted({fold(w) for w in data.get("list_words", [])}, key=len, reverse=True)
+        parts = [f"[{separators}]"] if separators else []
+        parts += [rf"(?<![^\W_]){re.escape(w)}(?![^\W_])" for w in words]
+        self._separator = re.compile("|".join(parts)) if parts else None
+        self.max_tokens = int(data.get("list_item_max_tokens", 4))
+        self.max_gap = int(data.get("max_gap_tokens", 4))
+        self._devices = {" ".join(fold(d).split()) for d in data.get("list_devices", [])}
+        self._platforms = {" ".join(fold(d).split()) for d in data.get("list_platforms", [])}
+        self._connectors = connectors
+
+    def phrase(self, text: str, start: int, end: int) -> str | None:
+        """The list (as typed, up to the mention) when the mention at text[start:end] is an item of a device list."""
+        if self._separator is None:
+            return None
+        folded = fold_lower(text)
+        cuts = [(m.start(), m.end()) for m in self._separator.finditer(folded)]
+        if not cuts:
+            return None
+        spans = [(a, b) for a, b in zip([0, *(e for _, e in cuts)], [*(s for s, _ in cuts), len(folded)], strict=True)]
+        k = next((i for i, (a, b) in enumerate(spans) if a <= start < b), 0)
+        if k == 0 or _WORD.search(folded, spans[k][0], start):
+            return None
+        if k < len(spans) - 1 and len(_WORD.findall(folded, end, spans[k][1])) >= self.max_tokens:
+            return None
+        platforms = 0
+        for side in (range(k - 1, -1, -1), range(k + 1, len(spans))):
+            for j in side:
+                words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded, *spans[j])]
+                item = " ".join(w for _, _, w in words)
+                if item in self._devices:
+                    return _quote_list(text, words[0][0], words[-1][1], start, end)
+                platforms += item in self._platforms
+                if platforms >= 2:
+                    return _quote_list(text, words[0][0], words[-1][1], start, end)
+                if j == 0:
+                    opening = self._opening(text, words, spans[0][1], start, end, platforms)
+                    if opening:
+                        return opening
+                if len(words) > self.max_tokens:
+                    break
+        return None
+
+    def _opening(
+        self, text: str, words: list[tuple[int, int, str]], stop: int, start: int, end: int, platforms: int
+    ) -> str | None:
+        """The first item's last words are a device ('… chơi game PC, Samsung'), the second platform of the
+        list ('tai nghe bluetooth Android, iOS, Samsung'), or a connector opens the list."""
+        for n in range(1, 4):
+            tail = " ".join(w for _, _, w in words[-n:]) if len(words) >= n else None
+            if tail in self._devices or (platforms and tail in self._platforms):
+                return _quote_list(text, words[-n][0], words[-1][1], start, end)
+        window = words[-(self.max_gap + 3) :]
+        if not window:
+            return None
+        connector = self._connectors.last_in(text[window[0][0] : stop])
+        if connector is not None and len(text[window[0][0] + connector[0] : stop].split()) <= self.max_gap:
+            return connector[1]
+        return None
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _quote_list(text: str, item_start: int, item_end: int, start: int, end: int) -> str:
+    """The typed words from the list's device item to the brand's mention, whichever comes first."""
+    return " ".join(text[min(item_start, start) : max(item_end, end)].split())
+
+
 class DescriptiveRules:
     def __init__(self, data: dict[str, Any]) -> None:
         self.max_gap = int(data.get("max_gap_tokens", 4))
@@ -147,6 +227,7 @@ class DescriptiveRules:
         self._accessories_after = _phrases(data.get("accessories_after", []), [])
         # Asked for every mention of a brand; a registry has few categories, so each is folded once.
         self._makes_accessories: dict[str, bool] = {}
+        self.lists = DeviceLists(data, self._connectors)
 
     def makes_accessories(self, brand: Brand) -> bool:
         category = brand.category or ""
@@ -312,6 +393,8 @@ class BrandMatcher:
             mentions = self._own_hidden[brand.brand_id].find(text)
         for i, (start, end, _) in enumerate(sorted(mentions)):
             phrase = self.rules.phrase_before(text[:start], brand, first=i == 0)
+            if not phrase and not self.rules.makes_accessories(brand):
+                phrase = self.rules.lists.phrase(text, start, end)
             if phrase:
                 return phrase
             if i == 0:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from classifier.brands import BrandMatch, BrandMatcher, listing_text
-from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon
+from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon, default_market_terms
 from classifier.normalize import Normalized, fold, normalize
 from kcnguard.records import Listing
 
@@ -37,6 +37,8 @@ ABBREVIATED_BRAND = "abbreviated_brand"
 SELLER_COUNTERFEIT_NAME = "seller_counterfeit_name"
 SELLER_DISGUISED_BRAND = "seller_disguised_brand"
 SELLER_HISTORY = "seller_history"
+# The seller says the goods are used: a price far below new is then expected of genuine goods.
+SECOND_HAND = "second_hand"
 SIGNALS = (
     COUNTERFEIT_TERM,
     OBFUSCATED_BRAND,
@@ -50,6 +52,7 @@ SIGNALS = (
     SELLER_HISTORY,
     DESCRIPTIVE_USE,
     NO_BRAND_MATCH,
+    SECOND_HAND,
 )
 # A seller's record says something only once it has a few scored listings.
 MIN_SELLER_LISTINGS = 3
@@ -106,6 +109,7 @@ class Evidence:
     seller_name: str | None = None
     seller_terms: list[TermHit] = field(default_factory=list)
     seller_history: tuple[float, int] | None = None
+    second_hand: list[TermHit] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,7 @@ class FeatureExtractor:
         # re-crawl, is read once.
         self._reads: dict[str, tuple[list[TermHit], str]] = {}
         self._masked: dict[tuple[str, str], str] = {}
+        self._used: dict[str, list[TermHit]] = {}
 
     def extract(self, listing: Listing, match: BrandMatch, text: Normalized | None = None) -> Features:
         text = text or normalize(listing_text(listing))
@@ -191,9 +196,12 @@ class FeatureExtractor:
                 signals[SELLER_HISTORY] = min(max(history[0], 0.0), 1.0) - 0.5
         if match.descriptive:
             signals[DESCRIPTIVE_USE] = 1.0
+        used = self._second_hand(text)
+        if used:
+            signals[SECOND_HAND] = 1.0
         if not match.name_found:
             signals[NO_BRAND_MATCH] = 1.0
-        evidence = Evidence(match, terms, listing.price, reference, ratio, seller.name, seller_terms, history)
+        evidence = Evidence(match, terms, listing.price, reference, ratio, seller.name, seller_terms, history, used)
         return Features(signals, self.masked_text(text, match), evidence)
 
     def _read_seller(self, seller_name: str, brand_name: str) -> tuple[list[TermHit], bool]:
@@ -219,6 +227,16 @@ class FeatureExtractor:
             self._sellers.clear()
         self._sellers[key] = (terms, disguised)
         return terms, disguised
+
+    def _second_hand(self, text: Normalized) -> list[TermHit]:
+        """Words saying the goods are used ('cũ', '2hand', 'đã qua sử dụng'), read once per text."""
+        used = self._used.get(text.original)
+        if used is None:
+            used = default_market_terms().find(text)
+            if len(self._used) >= TEXT_CACHE:
+                self._used.clear()
+            self._used[text.original] = used
+        return used
 
     def _read_text(self, text: Normalized) -> tuple[list[TermHit], str]:
         """The counterfeit terms and the term-masked text of a listing, once however many brands it names."""

@@ -18,6 +18,8 @@ from typing import Any
 from classifier.normalize import Normalized, alternation, fold
 
 DATA_FILE = "counterfeit_terms.json"
+# Words that change what a price means without being counterfeit words ("cũ", "2hand").
+MARKET_FILE = "market_terms.json"
 # What boundary_pattern lets stand between the words of a phrase; removed to look a match up.
 _JOINERS = re.compile(r"[\s.\-_/]+")
 _GLUE = re.compile(r"[^a-z0-9]+")
@@ -148,3 +150,13 @@ def raw_data() -> bytes:
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
     return Lexicon(json.loads(raw_data()))
+
+
+def market_raw_data() -> bytes:
+    return resources.files("classifier.data").joinpath(MARKET_FILE).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def default_market_terms() -> Lexicon:
+    """The market vocabulary (second-hand goods), read with the counterfeit lexicon's matching rules."""
+    return Lexicon(json.loads(market_raw_data()))

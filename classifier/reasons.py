@@ -106,6 +106,12 @@ def _fact(code: str, evidence: Evidence) -> tuple[str, str]:
             f"Tên {brand} chỉ dùng để mô tả sản phẩm tương thích ('{phrase}'), không phải nhãn hiệu của sản phẩm",
             f"{brand} is named only to say what the product fits ('{phrase}'), not as its own brand",
         )
+    if code == f.SECOND_HAND:
+        found = _quote(list(dict.fromkeys(h.text for h in evidence.second_hand)))
+        return (
+            f"Tin đăng ghi là hàng đã qua sử dụng ({found}): giá thấp hơn hàng mới là bình thường",
+            f"The listing says the goods are second-hand ({found}): a price below new is expected",
+        )
     if code == f.NO_BRAND_MATCH:
         return (
             f"Tin đăng không nêu tên thương hiệu {brand} (chỉ xuất hiện trong kết quả tìm kiếm)",

@@ -77,7 +77,12 @@ class Scorer:
         self._text_reasons: dict[str, list[Explanation]] = {}
         names = model.feature_names
         self._codes = [signal_code(name) for name in names[: model.signal_count]]
-        self._unquoted = np.isin(names, [f"text:{BRAND_TOKEN}", f"text:{TERM_TOKEN}"])
+        # A counterfeit term is a signal of its own: no n-gram holding it ("<brand> counterfeitterm") is
+        # quoted as wording, whichever way it pushed.
+        self._unquoted = np.array(
+            [n == f"text:{BRAND_TOKEN}" or (n.startswith("text:") and TERM_TOKEN in n[5:].split()) for n in names],
+            dtype=bool,
+        )
 
     def score(self, listing: Listing) -> list[ScoredListing]:
         return self.score_many([listing])

@@ -100,6 +100,42 @@ REPLICA_SHOPS = [
     "SieuCapStore",
     "hangfake.shop",
 ]
+# How sneaker and gadget shops dress a listing, genuine and fake alike: no cue on its own.
+MARKET_HOOKS = [
+    "full box",
+    "fullbox bill",
+    "bill + box",
+    "ảnh thật",
+    "video thật",
+    "tặng tất",
+    "full phụ kiện",
+    "hàng sẵn",
+    "ib trước khi đặt",
+    "có video",
+    "freeship",
+    "bản mới nhất",
+]
+USED = ["cũ", "đã qua sử dụng", "2hand", "like new 95%", "secondhand", "cũ còn đẹp", "thanh lý đồ cũ"]
+AUTH_RESELLERS = ["Sneaker Auth VN", "Authentic Store HN", "Hàng Hiệu Xách Tay", "Kho Chính Hãng 24h", "Săn Sale Auth"]
+# Goods that have a second-hand market (nobody resells used face cream or milk powder).
+DURABLE = {"footwear", "audio", "smartphone", "watches", "bags"}
+# Device lists an accessory names to say what it fits, by the category of the brand named in them.
+DEVICE_LISTS = {
+    "smartphone": [
+        "Tai nghe gaming có dây chống ồn PC, {brand}, {other}",
+        "Sạc nhanh 20W Android, iOS, {brand}",
+        "Giá đỡ điện thoại để bàn cho laptop, máy tính bảng, {brand} X2",
+        "Tai nghe nhét tai chơi game điện thoại, {brand}, {other}",
+        "Cáp OTG type-c laptop / {brand} / {other}",
+    ],
+    "audio": [
+        "Dây chuyển đổi âm thanh 3.5mm PC, laptop, {brand}",
+        "Giá treo tai nghe để bàn máy tính, {brand}, {other}",
+    ],
+    "watches": ["Dây đeo silicon 20mm điện thoại, {brand}, {other} đủ màu"],
+}
+# Other brands' names a counterfeit listing puts beside the brand (fictional, not registered).
+OWN_LIST_BRANDS = ["Bolt Run", "Mira", "Sao Bắc", "Tân Tiến", "Nami"]
 RESELLER_HOOKS = ["fullbox", "full box bill", "ảnh thật", "sẵn hàng", "freeship", "giao nhanh", ""]
 EXTRAS = [
     "full box",
@@ -401,7 +437,7 @@ class _Gen:
                 product, model = self.product(brand)
                 hook = rng.choice(["sale", "giảm giá", "flash sale", "thanh lý", "mini", "size nhỏ", ""])
                 title = f"{product} {name} {model} {rng.choice(HONEST_EXTRAS)} {hook}"
-                self.add(brand, title, low * rng.uniform(0.4, 0.7), 0, "genuine_discount")
+                self.add(brand, title, low * rng.uniform(0.5, 0.75), 0, "genuine_discount")
             for template in ACCESSORIES.get(brand.brand_id, [])[:3]:
                 model = rng.choice(MODELS[brand.brand_id])
                 grade = rng.choice(["hàng loại 1", "loại 1 cao cấp", "giá rẻ", "AAA", "chính hãng"])
@@ -411,7 +447,67 @@ class _Gen:
                 self.add(brand, title, price * rng.uniform(0.8, 1.2), 0, "generic_or_legit_gia")
             for title in NEGATIVE_KEYWORD_TITLES.get(brand.brand_id, []):
                 self.add(brand, title, rng.uniform(30_000, 300_000), 0, "negative_keyword")
+        # Drawn after the rows above, so adding these left every earlier row as it was.
+        for brand in self.brands:
+            self.market_rows(brand)
         return self.rows
+
+    def market_rows(self, brand: Brand) -> None:
+        """Harder rows, as an analyst sees the market: no counterfeit word at all, so price, seller and
+        wording must carry the decision; and compatibility lists that name several devices."""
+        rng = self.rng
+        low = brand.min_reference_price_vnd or 500_000
+        name = brand.name
+        for _ in range(5):
+            # Under ~45% of the cheapest genuine product, from an ordinary shop dressed like a reseller
+            # ("full box", "ảnh thật", "tặng tất"): the price is the tell, as on sneaker marketplaces.
+            product, model = self.product(brand)
+            hook = rng.choice(MARKET_HOOKS)
+            title = rng.choice(
+                [
+                    f"{product} {name} {model} {hook} {rng.choice(EXTRAS)}",
+                    f"[{hook}] {product} {name} {model} {rng.choice(EXTRAS)}",
+                    f"{product} {name.lower()} {model} {rng.choice(HONEST_EXTRAS)} {hook}",
+                ]
+            )
+            self.add(brand, title, low * rng.uniform(0.28, 0.45), 1, "suspicious_price")
+        for _ in range(4):
+            # Genuine discounts as resellers write them: the same hooks, 50-80% of the cheapest product.
+            product, model = self.product(brand)
+            hook = rng.choice(MARKET_HOOKS)
+            title = f"{product} {name} {model} {hook} {rng.choice(['sale', 'giảm giá', 'thanh lý', 'xả kho', ''])}"
+            self.add(brand, title, low * rng.uniform(0.5, 0.8), 0, "genuine_discount")
+        for _ in range(4 if brand.category in DURABLE else 0):
+            # Second-hand goods of the brand sell well under new prices and are still genuine.
+            product, model = self.product(brand)
+            used = rng.choice(USED)
+            title = rng.choice([f"{product} {name} {model} {used}", f"[{used}] {name} {model} {product}"])
+            self.add(brand, title, low * rng.uniform(0.3, 0.7), 0, "second_hand")
+        for _ in range(3):
+            # Established resellers, "auth" in the shop's name, at genuine prices: no cue.
+            product, model = self.product(brand)
+            seller = {"id": f"auth{rng.randrange(1000, 9999)}", "name": rng.choice(AUTH_RESELLERS)}
+            claim = rng.choice(["auth", "chính hãng", "authentic", ""])
+            title = f"{product} {name} {model} {claim} {rng.choice(MARKET_HOOKS)}"
+            self.add(brand, title, low * rng.uniform(0.6, 1.3), 0, "reseller_shop", seller=seller)
+        # Outlet and ex-display stock goes a little lower and is genuine: one a brand, too few to learn
+        # "outlet" from, so out-of-fold figures show the price signal's cost. (A fake with no cue at a
+        # middling price is not written: what the listing does not show is labelled 0, as on the benchmark.)
+        product, model = self.product(brand)
+        title = f"{product} {name} {model} {rng.choice(['outlet', 'hàng trưng bày', 'xả kho chính hãng'])}"
+        self.add(brand, title, low * rng.uniform(0.4, 0.5), 0, "outlet_genuine")
+        for template in DEVICE_LISTS.get(brand.category or "", []):
+            other = rng.choice([b.name for b in self.brands if b.brand_id != brand.brand_id])
+            title = template.format(brand=rng.choice([name, name.lower()]), other=other)
+            grade = rng.choice(["", "", "giá rẻ", "hàng loại 1", "chính hãng", "freeship"])
+            self.add(brand, f"{title} {grade}", rng.uniform(15_000, 180_000), 0, "device_list_accessory")
+        for _ in range(2):
+            # A list of brand names is the product's own brands, not what it fits: still a replica.
+            product, model = self.product(brand)
+            other = rng.choice(OWN_LIST_BRANDS)
+            term = rng.choice(COUNTERFEIT_TERMS)
+            title = rng.choice([f"{product} {name}, {other} {term}", f"{product} {other}, {name} {model} {term}"])
+            self.add(brand, title, low * rng.uniform(0.1, 0.6), 1, "brand_list_counterfeit")
 
 
 def main() -> None:

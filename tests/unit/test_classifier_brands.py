@@ -99,3 +99,58 @@ def test_query_brand_is_included_even_when_not_named() -> None:
     assert found["lotus"].via_query and not found["lotus"].name_found
     named = matches("Giày Lotus Step", query_brand_id="lotus")["lotus"]
     assert named.via_query and named.name_found
+
+
+LIST_BRANDS = [
+    brand("kira", "Kira Phone", ["kira"], "smartphone"),
+    brand("samsung", "Samsung", ["galaxy"], "electronics"),
+    brand("oppo", "Oppo", [], "electronics"),
+    brand("apple", "Apple", ["iphone", "ipad"], "electronics"),
+    brand("nike", "Nike", ["air force"], "footwear"),
+    brand("adidas", "Adidas", [], "footwear"),
+    brand("nova", "Nova Charge", ["novacharge"], "electronics_accessories"),
+]
+LIST_MATCHER = BrandMatcher(LIST_BRANDS)
+
+
+def list_matches(title: str) -> dict:
+    return {m.brand.brand_id: m for m in LIST_MATCHER.match(listing(title))}
+
+
+def test_a_brand_in_a_list_of_devices_the_product_fits_is_descriptive() -> None:
+    for title, brand_id, phrase in [
+        # A device noun among the items; the brand is one more item of the same list.
+        ("Tai nghe gaming có dây chơi game chống ồn IP, pc, samsung, oppo giá rẻ", "samsung", "pc, samsung"),
+        ("Tai nghe gaming có dây chơi game chống ồn IP, pc, samsung, oppo giá rẻ", "oppo", "pc, samsung, oppo"),
+        ("Tai nghe chơi game PC, Samsung, Oppo", "samsung", "pc, samsung"),
+        ("Bàn phím bluetooth máy tính bảng, điện thoại | Samsung | Oppo", "samsung", "điện thoại | samsung"),
+        ("Tai nghe pc và samsung", "samsung", "pc và samsung"),
+        ("Chuột không dây laptop; Samsung Galaxy Tab", "samsung", "laptop; samsung"),
+        # Unaccented Vietnamese: "dien thoai", "may tinh bang" and "va" read like the typed words.
+        ("tai nghe nhet tai may tinh bang, dien thoai va samsung", "samsung", "dien thoai va samsung"),
+        # Two platform names make a list of what it runs with.
+        ("Tai nghe bluetooth Android, iOS, Samsung", "samsung", "android, ios, samsung"),
+        # A connector opening the list reaches items past its usual few words.
+        ("Bàn phím bluetooth dùng cho iPhone 14 Pro Max, Samsung S23 Ultra, Oppo Reno 8", "oppo", "dùng cho"),
+        ("Tai nghe tương thích Android, iOS, Samsung", "samsung", "tương thích"),
+    ]:
+        found = list_matches(title)[brand_id]
+        assert found.descriptive and found.descriptive_phrase == phrase, (title, found.descriptive_phrase)
+
+
+def test_a_list_of_the_products_own_brands_is_not_descriptive() -> None:
+    for title in [
+        "Giày Nike, Adidas rep 1:1",  # brands of the product itself, no device among them
+        "Giày thể thao nam, Nike Air Force 1, Adidas",
+        "Điện thoại Samsung Galaxy A15, Oppo A58 chính hãng",
+        "Điện thoại Samsung A54 | Android | 8GB/256GB",  # one platform is the phone's own system
+        "iPhone 15 Pro Max, iOS 17 chính hãng",
+        "Laptop, PC, Điện thoại Samsung Galaxy A54",  # Samsung opens no item: it is the phone sold
+        "Samsung, PC, laptop giá rẻ",  # the first item is what the listing sells
+    ]:
+        found = list_matches(title)
+        assert found and not any(m.descriptive for m in found.values()), (title, found)
+
+
+def test_a_brand_that_makes_accessories_is_its_own_in_a_device_list() -> None:
+    assert not list_matches("Cáp sạc 1m PC, Nova Charge, laptop")["nova"].descriptive

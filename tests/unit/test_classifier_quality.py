@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from classifier.features import TERM_TOKEN, SellerHistoryTable
-from classifier.model import TrainedModel, train_seed
+from classifier.model import TrainedModel, _pick_threshold, train_seed
 from classifier.scoring import MIN_REASON_WEIGHT, Scorer
 from kcnguard.records import Brand, Listing, OfficialSeller, Product, Seller
 
@@ -67,6 +67,8 @@ def listing(title: str, price: float | None = 150_000, seller: str = "Shop Tổn
         ("Clear TPU iPad Case for iPad Pro 11", 50_000),
         ("Kính cường lực iPhone 13 full màn hàng loại 1", 15_000),
         ("Lót giày dành cho Nike Air Force", 20_000),
+        ("Tai nghe gaming có dây chống ồn IP, pc, samsung, oppo giá rẻ", 21_000),
+        ("Bàn phím bluetooth máy tính bảng, điện thoại, Samsung, iPad hàng loại 1", 90_000),
     ],
 )
 def test_compatibility_accessories_are_not_flagged(scorer: Scorer, title: str, price: int) -> None:
@@ -186,14 +188,40 @@ def _calibrated(model: TrainedModel, features: np.ndarray) -> np.ndarray:
 
 def test_the_model_is_calibrated_with_a_threshold_from_seed_validation(model: TrainedModel) -> None:
     assert model.scale > 0 and 0.05 <= model.threshold <= 0.95
-    assert model.metrics["oof_precision"] >= 0.9 and model.metrics["oof_recall"] >= 0.9
+    assert model.metrics["oof_precision"] >= 0.95 and model.metrics["oof_recall"] >= 0.9
+
+
+def test_the_threshold_is_the_highest_within_the_recall_tolerance_at_the_target_precision() -> None:
+    labels = np.array([1] * 100 + [0] * 100)
+    # Positives spread over 0.10..0.99, negatives at 0.04 and one at 0.30: precision holds above 0.30.
+    scores = np.concatenate([np.linspace(0.10, 0.99, 100), np.full(99, 0.04), [0.30]])
+    best_recall = _pick_threshold(labels, scores, 0.95)
+    assert best_recall == 0.1  # every threshold up to 0.10 keeps all positives; the highest is taken
+    tolerant = _pick_threshold(labels, scores, 0.95, recall_tolerance=0.05)
+    # Up to 5 positives (0.10..0.14) may be given up for a higher threshold, no more.
+    assert tolerant == 0.14
+    assert _pick_threshold(labels, np.full(200, 0.5), 0.95) == 0.5  # no threshold reaches the target
+
+
+def test_second_hand_goods_are_not_judged_on_the_new_price(scorer: Scorer) -> None:
+    new = listing("Giày Nike Air Force 1 trắng", 480_000, query_brand_id="nike")
+    used = listing("Giày Nike Air Force 1 trắng cũ 2hand", 480_000, query_brand_id="nike")
+    (judged_new,) = [r for r in scorer.judge_many([new]) if r.brand_id == "nike"]
+    (judged_used,) = [r for r in scorer.judge_many([used]) if r.brand_id == "nike"]
+    assert judged_new.flagged and not judged_used.flagged
+    reason = next(r for r in judged_used.reasons if r.code == "second_hand")
+    assert reason.weight < 0 and "'cũ'" in reason.vi and "second-hand" in reason.en
+    # "củ sạc" (a charger) folds to the same letters as "cũ" (used) and is no second-hand word.
+    charger = listing("Củ sạc nhanh Samsung 25W", 480_000, query_brand_id="samsung")
+    assert all(r.code != "second_hand" for j in scorer.judge_many([charger]) for r in j.reasons)
 
 
 def test_quality_on_the_real_listing_benchmark_does_not_regress(shared_data) -> None:
     from classifier.evaluate import evaluate
 
     result = evaluate(shared_data / "listing-benchmark")
-    # Regression guards a little under the model card's figures (PR-AUC 0.98, P 0.99, R 0.89).
-    assert result["pr_auc"] >= 0.95 and result["precision"] >= 0.95 and result["recall"] >= 0.85, result
-    assert result["compatibility_accessories_flagged"] <= 2, result
+    # The issue's goals (PR-AUC ≥ 0.97, precision ≥ 0.95 at recall ≥ 0.90, no compatibility accessory
+    # flagged); the model card has 0.987, 1.000, 0.925 and 0 at the operating threshold.
+    assert result["pr_auc"] >= 0.97 and result["precision"] >= 0.95 and result["recall"] >= 0.90, result
+    assert result["compatibility_accessories_flagged"] == 0, result
     assert result["per_marketplace"]["tiki"]["flagged"] == 0, result
