@@ -54,13 +54,26 @@ class StoreKeeper:
             if self._try_setup():
                 return
 
+    def _register_admin_key(self) -> None:
+        # Written once: registering it again at every start would undo an administrator's revocation
+        # (or a narrowing of its scopes), and the key stays refused until KCNGUARD_ADMIN_KEY changes.
+        known = self.store.find_api_key(self.admin_key)
+        if known is None:
+            self.store.put_api_key(self.admin_key, "admin (KCNGUARD_ADMIN_KEY)", "admin")
+            log.info("registered the admin key from KCNGUARD_ADMIN_KEY")
+        elif known.revoked_at is not None:
+            log.warning(
+                "the key in KCNGUARD_ADMIN_KEY was revoked at %s by %s and stays refused; set a new one",
+                known.revoked_at,
+                known.revoked_by,
+            )
+
     def _try_setup(self) -> bool:
         try:
             self.store.setup()
             seed_documents(self.store)  # the legal documents page's editable seed, written once
             if self.admin_key:
-                self.store.put_api_key(self.admin_key, "admin (KCNGUARD_ADMIN_KEY)", "admin")
-                log.info("registered the admin key from KCNGUARD_ADMIN_KEY")
+                self._register_admin_key()
         except Exception as exc:  # any failure here means "not ready yet", never a crash
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("store set-up failed, API not ready; retrying with backoff: %s", self.last_error)

@@ -42,6 +42,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.results import write_result
+
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "bench"
 AGENCY = "qltt-bench"
@@ -377,13 +379,9 @@ def main() -> None:
     finally:
         api.send_signal(signal.SIGTERM)
         api.wait(30)
-    out = ROOT / "bench" / "results" / f"api-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"cores": cores, "listings": args.listings, "rate": args.rate, "seconds": args.seconds, "results": results},
-            indent=2,
-        )
+    out = write_result(
+        "api",
+        {"cores": cores, "listings": args.listings, "rate": args.rate, "seconds": args.seconds, "results": results},
     )
     print(f"written {out}")
 

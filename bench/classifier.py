@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import write_result
 from classifier.evaluate import DEFAULT_DATA, to_brand, to_listing
 from classifier.model import seed_brands, seed_rows, train_seed
 from classifier.scoring import Scorer
@@ -128,9 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(json.dumps(result, indent=1))
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    (RESULTS / f"classifier-{stamp}.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_result("classifier", result)
     return 0
 
 

@@ -25,6 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.results import RESULTS, write_result
 from classifier.model import seed_brands
 from classifier.service import GROUP, build_handler
 from classifier.training import ensure_current
@@ -119,18 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--batch", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     results = [run(args.n, k, args.batch) for k in args.workers]
     machine = {"cores": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()}
     for result in results:
         print(json.dumps(result))
     print(f"machine: {machine['cores']} cores, Python {machine['python']}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    (args.out / f"classifier-scaleout-{stamp}.json").write_text(
-        json.dumps({"machine": machine, "results": results}, indent=2) + "\n"
-    )
+    print(f"written {write_result('classifier-scaleout', {'machine': machine, 'results': results}, args.out)}")
     return 0
 
 

@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.results import write_result
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 ITEMS = DATA / "tiki/seller-store-items/tiki__dem-ha-noi__2021-09-22.json"
@@ -314,23 +316,19 @@ def main() -> None:
         )
     else:
         print(f"`scrapy bench`: {bench}")
-    out = ROOT / "bench" / "results" / f"crawl-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "machine": machine,
-                "chains": args.chains,
-                "pages": args.pages,
-                "rounds": results,
-                "best": best,
-                "ratio_ours_over_plain": ratio,
-                "best_pages_per_cpu_second": best_cpu,
-                "cpu_ratio_ours_over_plain": cpu_ratio,
-                "scrapy_bench": bench,
-            },
-            indent=2,
-        )
+    out = write_result(
+        "crawl",
+        {
+            "machine": machine,
+            "chains": args.chains,
+            "pages": args.pages,
+            "rounds": results,
+            "best": best,
+            "ratio_ours_over_plain": ratio,
+            "best_pages_per_cpu_second": best_cpu,
+            "cpu_ratio_ours_over_plain": cpu_ratio,
+            "scrapy_bench": bench,
+        },
     )
     print(f"written to {out.relative_to(ROOT)}")
 

@@ -25,6 +25,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.results import write_result
 from kcnguard.bus import open_bus
 from kcnguard.bus.worker import RecordWorker
 from kcnguard.records import Listing, Seller
@@ -156,11 +157,7 @@ def main() -> None:
             f"{r['backend']:<42} {r['n']:>6} {r['publish_per_s']:>10} {r['raw_limit_per_s']:>8} "
             f"{r['pipeline_per_s']:>11} {r['ratio']:>6}"
         )
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"pipeline-{datetime.now(UTC):%Y%m%dT%H%M%S}.json").write_text(
-        json.dumps({"machine": machine(), "rows": rows}, indent=2, ensure_ascii=False)
-    )
+    print(f"written {write_result('pipeline', {'machine': machine(), 'rows': rows})}")
 
 
 if __name__ == "__main__":

@@ -14,18 +14,17 @@ bench/results/portal-<time>.json. Goal: p99 < 200 ms per page (a page a person w
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from api.portal.session import COOKIE
 from bench.api import MARKETPLACES, WORDS, build, drive, free_port, start_api
+from bench.results import write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_P99_MS = 200.0
@@ -104,13 +103,9 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(30)
-    out = ROOT / "bench" / "results" / f"portal-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"cores": cores, "listings": args.listings, "rate": args.rate, "seconds": args.seconds, "results": results},
-            indent=2,
-        )
+    out = write_result(
+        "portal",
+        {"cores": cores, "listings": args.listings, "rate": args.rate, "seconds": args.seconds, "results": results},
     )
     print(f"wrote {out}")
 

@@ -38,6 +38,20 @@ def test_admin_key_from_settings_is_registered(tmp_path: Path, namespace: str) -
         assert test_client.get("/v1/brands", headers=auth("kcn_other")).status_code == 401
 
 
+def test_a_revoked_admin_key_stays_revoked_after_a_restart(tmp_path: Path, namespace: str) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace, admin_key="kcn_boot"
+    )
+    with TestClient(create_app(settings)) as test_client:
+        keys = test_client.get("/v1/keys", headers=auth("kcn_boot")).json()["items"]
+        (boot,) = [k for k in keys if k["name"] == "admin (KCNGUARD_ADMIN_KEY)"]
+        revoked = test_client.delete(f"/v1/keys/{boot['key_id']}", headers=auth("kcn_boot"))
+        assert revoked.status_code == 200, revoked.text
+        assert test_client.get("/v1/brands", headers=auth("kcn_boot")).status_code == 401
+    with TestClient(create_app(settings)) as test_client:
+        assert test_client.get("/v1/brands", headers=auth("kcn_boot")).status_code == 401
+
+
 class _DownThenUp(Store):
     """A store whose set-up fails until `up` is set: the API must wait for it, not crash."""
 

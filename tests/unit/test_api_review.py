@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from kcnguard.bus import open_bus
-from kcnguard.records import CaseEvent
 from kcnguard.settings import Settings
 from kcnguard.store import Store
-from kcnguard.topics import CASE_EVENTS
-from tests.unit.test_api_support import Keys, auth, open_case, scored, seed_brand, seed_scored
+from tests.unit.test_api_support import Keys, auth, case_events, open_case, scored, seed_brand, seed_scored
 
 pytest_plugins = ["tests.unit.test_api_support"]
 
@@ -128,7 +124,7 @@ def test_decisions_move_cases_filter_the_queue_and_are_audited(
     assert client.get("/v1/audit/verify", headers=auth(keys.inspector)).json()["ok"] is True
 
     # Each change reaches the bus as a CaseEvent (through the outbox).
-    events = _events(settings, expected=4)
+    events = case_events(settings, lambda found: len(found) >= 4)
     kinds = sorted((e.kind, e.state) for e in events)
     assert ("info_requested", "open") in kinds and ("transitioned", "dismissed") in kinds
     assert sum(1 for k in kinds if k == ("transitioned", "confirmed")) == 2
@@ -189,15 +185,3 @@ def test_evidence_download_checks_the_digest_belongs_to_a_visible_listing(
     unknown = "0" * 64
     assert client.get(f"/v1/evidence/{unknown}", headers=auth(keys.inspector)).status_code == 404
     assert client.get(f"/v1/evidence/{digest}?listing=demo:b1", headers=auth(keys.inspector)).status_code == 404
-
-
-def _events(settings: Settings, expected: int, timeout: float = 10.0) -> list[CaseEvent]:
-    found: list[CaseEvent] = []
-    with (
-        open_bus(settings.bus_url, namespace=settings.namespace, data_dir=settings.data_dir) as bus,
-        bus.subscribe("test-review", [CASE_EVENTS]) as consumer,
-    ):
-        deadline = time.monotonic() + timeout
-        while len(found) < expected and time.monotonic() < deadline:
-            found.extend(CaseEvent.model_validate_json(m.value) for m in consumer.poll(100, timeout=0.5))
-    return found

@@ -6,7 +6,8 @@ Imported by the other test_api_*.py modules; it holds no tests of its own.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,9 +17,11 @@ from fastapi.testclient import TestClient
 
 from api.keys import create_key
 from api.main import create_app
-from kcnguard.records import Brand, Case, Listing, Reason, ScoredListing, Seller
+from kcnguard.bus import open_bus
+from kcnguard.records import Brand, Case, CaseEvent, Listing, Reason, ScoredListing, Seller
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
+from kcnguard.topics import CASE_EVENTS
 
 
 @dataclass(frozen=True)
@@ -152,3 +155,18 @@ def open_case(store: Store, item: ScoredListing) -> Case:
     case, _ = store.open_case(Case.open_for(item.listing.key, item.brand_id, item.score, actor="classifier"))
     store.refresh()
     return case.record
+
+
+def case_events(
+    settings: Settings, enough: Callable[[list[CaseEvent]], bool], group: str = "test-events", timeout: float = 10.0
+) -> list[CaseEvent]:
+    """The case events the API's outbox sent to the bus, read until `enough` holds or the timeout passes."""
+    found: list[CaseEvent] = []
+    with (
+        open_bus(settings.bus_url, namespace=settings.namespace, data_dir=settings.data_dir) as bus,
+        bus.subscribe(group, [CASE_EVENTS]) as consumer,
+    ):
+        deadline = time.monotonic() + timeout
+        while not enough(found) and time.monotonic() < deadline:
+            found.extend(CaseEvent.model_validate_json(m.value) for m in consumer.poll(100, timeout=0.5))
+    return found
