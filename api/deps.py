@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
@@ -17,11 +17,13 @@ from api.problems import store_unavailable
 from kcnguard.store import Store
 
 
-def get_keeper(request: Request) -> StoreKeeper:
+# The dependencies that only read what is in memory are coroutines: FastAPI runs a plain function on a
+# worker thread, a hop that cost more than the work. The ones that read the store stay plain functions.
+async def get_keeper(request: Request) -> StoreKeeper:
     return request.app.state.keeper
 
 
-def get_store(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> Store:
+async def get_store(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> Store:
     if not keeper.ready.is_set():
         raise store_unavailable()
     return keeper.store
@@ -31,7 +33,7 @@ StoreDep = Annotated[Store, Depends(get_store)]
 LangDep = Annotated[Lang, Depends(lang_param)]
 
 
-def get_events(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> CaseEvents | None:
+async def get_events(keeper: Annotated[StoreKeeper, Depends(get_keeper)]) -> CaseEvents | None:
     return keeper.events
 
 
@@ -49,10 +51,10 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def requires(scope: Scope) -> Callable[[Principal], Principal]:
+def requires(scope: Scope) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """A dependency: the caller, provided its key carries `scope` (else 403)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         require_scope(principal, scope)
         return principal
 

@@ -8,6 +8,7 @@ The same rules on every route, so a client that learned them on /v1/cases can re
 from __future__ import annotations
 
 from fastapi import Response
+from pydantic import BaseModel
 
 
 def etag(version: str) -> str:
@@ -19,6 +20,12 @@ def version_from(if_match: str | None, body_version: str | None) -> str | None:
     if if_match:
         return if_match.strip().removeprefix("W/").strip('"')
     return body_version
+
+
+def serialized(model: BaseModel) -> Response:
+    """A model built from validated records, serialised once: returned as is, FastAPI would validate a
+    page of fifty rows again against the route's response_model (which still documents it)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def evidence_download(body: bytes, digest: str) -> Response:

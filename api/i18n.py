@@ -44,7 +44,7 @@ def pick_lang(request: Request) -> Lang:
     return parse_accept_language(request.headers.get("accept-language", "")) or DEFAULT_LANG
 
 
-def lang_param(
+async def lang_param(
     request: Request,
     lang: Annotated[
         str | None, Query(max_length=10, description="vi (default) or en; else Accept-Language decides")

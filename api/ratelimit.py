@@ -85,7 +85,7 @@ def buckets_of(request: Request) -> TokenBuckets:
     return limiter
 
 
-def limited_partner(
+async def limited_partner(
     request: Request,
     principal: Annotated[Principal, Depends(requires(Scope.PARTNER_CASES))],
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,

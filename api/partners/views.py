@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from api.deps import EventsDep, StoreDep
-from api.http import etag, evidence_download, version_from
+from api.http import etag, evidence_download, serialized, version_from
 from api.partners import service
 from api.partners.models import (
     MAX_PARTNER_LIMIT,
@@ -74,8 +74,7 @@ def pull_cases(
     limit: Annotated[int, Query(ge=1, le=MAX_PARTNER_LIMIT)] = 50,
 ) -> PartnerCasePage:
     page = service.pull(store, principal, cursor_secret(request), limit, _valid_time(updated_after), cursor)
-    # Built from validated records already: serialised once here rather than validated again by FastAPI.
-    return Response(page.model_dump_json(), media_type="application/json")  # type: ignore[return-value]
+    return serialized(page)  # type: ignore[return-value]
 
 
 @router.get("/cases/{case_id}", response_model=PartnerCaseDetail, summary="A referred case with evidence and IP data")

@@ -37,6 +37,8 @@ from api.review.models import (
 from kcnguard.errors import ConflictError
 from kcnguard.records import Case, InvalidTransition, ScoredListing
 from kcnguard.records.case import REVIEW_STATUSES, CaseState
+from kcnguard.records.listing import listing_key
+from kcnguard.records.scoring import scored_key
 from kcnguard.store import Query, Store, Versioned, schema
 from kcnguard.store.base import MAX_WINDOW
 
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 SELLER_LISTINGS = 20
 # Reasons shown per queue row; the listing page shows them all.
 QUEUE_REASONS = 3
+TEXT_COUNT_CAP = 1_000
 
 
 def _own_brand_ids(store: Store, principal: Principal) -> list[str] | None:
@@ -80,7 +83,10 @@ def _crawl_query(filters: QueueFilters, brands: list[str] | str | None, size: in
         sort=[("score", "desc")],
         size=size,
         offset=offset,
-        count_up_to=MAX_WINDOW,  # nobody pages past it, and counting 300,000 flagged scores cost a second
+        # Nobody pages past MAX_WINDOW, and counting 300,000 flagged scores cost a second. A word search is
+        # counted to TEXT_COUNT_CAP: "1,000+" says as much to an inspector, and finding 10,000 rows holding a
+        # common word costs ten times more than finding 1,000.
+        count_up_to=TEXT_COUNT_CAP if filters.q else MAX_WINDOW,
     )
 
 
@@ -112,24 +118,32 @@ def _report_query(
     )
 
 
-def _crawl_item(scored: ScoredListing, status: str, case: CaseRef | None, lang: str) -> QueueItem:
-    listing = scored.listing
-    reasons = sorted(scored.reasons, key=lambda r: -abs(r.weight))[:QUEUE_REASONS]
+def _listing_key_of(scored: dict[str, Any]) -> str:
+    return listing_key(scored["listing"]["marketplace"], scored["listing"]["listing_id"])
+
+
+def _crawl_item(body: dict[str, Any], status: str, case: CaseRef | None, lang: str) -> QueueItem:
+    """A queue row read straight from a stored score. The store holds validated records only, and reading
+    each back as a ScoredListing (its listing, seller and every reason checked again) cost more than the
+    rest of a page; the row itself is still validated as a QueueItem."""
+    listing = body["listing"]
+    key = _listing_key_of(body)
+    top = sorted(body.get("reasons") or [], key=lambda r: -abs(r["weight"]))[:QUEUE_REASONS]
     return QueueItem(
         source="crawl",
-        key=scored.key,
-        listing_key=listing.key,
-        brand_id=scored.brand_id,
-        score=scored.score,
+        key=scored_key(key, body["brand_id"]),
+        listing_key=key,
+        brand_id=body["brand_id"],
+        score=body["score"],
         status=status,  # type: ignore[arg-type]
-        title=listing.title,
-        url=listing.url,
-        marketplace=listing.marketplace,
-        seller=listing.seller,
-        price=listing.price,
-        currency=listing.currency,
-        at=scored.scored_at,
-        reasons=[ReasonOut.of(r, lang) for r in reasons],
+        title=listing["title"],
+        url=listing["url"],
+        marketplace=listing["marketplace"],
+        seller=listing.get("seller"),
+        price=listing.get("price"),
+        currency=listing.get("currency"),
+        at=body["scored_at"],
+        reasons=[ReasonOut(code=r["code"], weight=r["weight"], text=r["en" if lang == "en" else "vi"]) for r in top],
         case=case,
     )
 
@@ -184,21 +198,15 @@ def queue(store: Store, principal: Principal, filters: QueueFilters, page: PageR
         docs_page = store.docs.search(schema.SCORED.name, _crawl_query(filters, brands, want, offset))
         total += docs_page.total
         capped = docs_page.total_capped
-        scored = [_scored_of(d.body) for d in docs_page.docs]
         # The case (read by id, so current) is the truth; the score's mirrored status only serves the filter.
-        ids = [Case.make_id(s.listing.key, s.brand_id) for s in scored]
-        cases = store.get_cases(ids) if ids else {}
-        for s, doc, case_id in zip(scored, docs_page.docs, ids, strict=True):
-            found = cases.get(case_id)
-            status = found.record.review_status if found else doc.body.get("review_status") or "new"
-            ref = CaseRef(case_id=case_id, state=found.record.state) if found else None
-            items.append(_crawl_item(s, status, ref, lang))
+        ids = [Case.make_id(_listing_key_of(d.body), d.body["brand_id"]) for d in docs_page.docs]
+        states = store.case_states(ids) if ids else {}
+        for doc, case_id in zip(docs_page.docs, ids, strict=True):
+            found = states.get(case_id)
+            status = found[1] if found else doc.body.get("review_status") or "new"
+            ref = CaseRef(case_id=case_id, state=found[0]) if found else None
+            items.append(_crawl_item(doc.body, status, ref, lang))
     return QueuePage(items=items, total=total, total_capped=capped, limit=page.limit, offset=page.offset, lang=lang)
-
-
-def _scored_of(body: dict[str, Any]) -> ScoredListing:
-    clean = {k: v for k, v in body.items() if k not in ("listing_key", "review_status")}
-    return ScoredListing.model_validate(clean)
 
 
 def listing_detail(store: Store, principal: Principal, key: str, lang: str = "vi") -> ReviewDetail:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.deps import EventsDep, LangDep, StoreDep, requires
-from api.http import evidence_download
+from api.http import evidence_download, serialized
 from api.pages import MAX_OFFSET
 from api.review import service
 from api.review.evidence import evidence_bytes
@@ -26,7 +26,13 @@ Decider = Annotated[Principal, Depends(requires(Scope.REVIEW_DECIDE))]
 QUEUE_MAX_LIMIT = 100
 
 
-@router.get("/review/queue", response_model=QueuePage, summary="Flagged listings and received reports to review")
+@router.get(
+    "/review/queue",
+    response_model=QueuePage,
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "model": QueuePage}},
+    summary="Flagged listings and received reports to review",
+)
 def review_queue(
     store: StoreDep,
     principal: Reader,
@@ -52,7 +58,7 @@ def review_queue(
         q=(q or "").strip() or None,
         source=source,
     )
-    return service.queue(store, principal, filters, PageRequest(limit, offset), lang)
+    return serialized(service.queue(store, principal, filters, PageRequest(limit, offset), lang))  # type: ignore[return-value]
 
 
 @router.post("/review/decisions", response_model=DecisionOut, summary="Confirm, dismiss or ask for more, one or many")

@@ -255,6 +255,11 @@ class Store:
         docs = self.docs.mget(schema.CASES.name, list(case_ids))
         return {i: Versioned(Case.model_validate(d.body), d.version) for i, d in docs.items()}
 
+    def case_states(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseState, str]]:
+        """(state, review status) of cases by id: what a queue row shows, without reading each whole case."""
+        docs = self.docs.mget(schema.CASES.name, list(case_ids))
+        return {case_id: (CaseState(doc.body["state"]), _status_of(doc)) for case_id, doc in docs.items()}
+
     def save_case(self, case: Case, version: str) -> Versioned[Case]:
         """Write a changed case only if nobody changed it since `version`; else ConflictError."""
         doc = self.docs.put(schema.CASES.name, case.case_id, case.to_doc(), if_version=version)

@@ -623,3 +623,69 @@ def test_dates_compare_truncated_to_the_millisecond(docs: DocumentStore) -> None
     last_ms = "2024-12-31T23:59:59.999Z"
     year_end = docs.search("sessions", Query(ranges={"expires_at": (last_ms, last_ms)}))
     assert ids(year_end) == ["s2"]
+
+
+# Text search over many rows: every way a backend may plan it gives the page and capped count the data implies.
+SEARCH_WORDS = ["giày", "sữa", "fake", "nhái", "chính", "hãng", "đồng", "hồ", "áo", "khoác", "rẻ", "kho"]
+
+
+def search_rows(n: int = 400) -> list[tuple[str, dict[str, Any]]]:
+    """Deterministic scored documents: common and rare words, two brands, three marketplaces, tied scores."""
+    import random
+
+    rng = random.Random(11)
+    rows = []
+    for i in range(n):
+        picked = rng.sample(SEARCH_WORDS[:6], 3) + (["hiếm"] if i % 97 == 0 else [])
+        body = {
+            "brand_id": "biti" if i % 3 else "vinamilk",
+            "flagged": i % 5 != 0,
+            "score": round(rng.random(), 1),
+            "review_status": "new" if i % 4 else "confirmed",
+            "listing": {"title": " ".join(picked) + f" mẫu {i}", "marketplace": ("shopee", "tiki", "lazada")[i % 3]},
+        }
+        rows.append((f"t{i:04d}", body))
+    return rows
+
+
+SEARCHES: list[dict[str, Any]] = [
+    {"filters": {"flagged": True, "brand_id": "biti"}, "text": "giày"},
+    {"filters": {"flagged": True, "brand_id": "biti"}, "text": "Giay fake"},
+    {"filters": {"flagged": True, "review_status": "new"}, "text": "sữa"},
+    {"filters": {"flagged": True}, "text": "hiếm"},
+    {"filters": {"flagged": True, "marketplace": "tiki"}, "text": "nhái hãng"},
+    {"filters": {"flagged": True}, "text": "không có"},
+]
+
+
+def expected_search(rows: list[tuple[str, dict[str, Any]]], search: dict[str, Any], cap: int, offset: int, size: int):
+    from kcnguard.store.words import words
+
+    wanted = set(words(search["text"]))
+    hits = [
+        (i, b)
+        for i, b in rows
+        if all(b.get(k) == v or b["listing"].get(k) == v for k, v in search["filters"].items())
+        and wanted <= set(words(b["listing"]["title"]))
+    ]
+    hits.sort(key=lambda ib: (-ib[1]["score"], ib[0]))
+    return [i for i, _ in hits[offset : offset + size]], min(len(hits), cap), len(hits) > cap
+
+
+def check_searches(docs: DocumentStore, rows: list[tuple[str, dict[str, Any]]]) -> None:
+    for search in SEARCHES:
+        for cap, offset in ((5, 0), (5, 10), (40, 0), (1000, 20)):
+            query = Query(sort=[("score", "desc")], size=7, offset=offset, count_up_to=cap, **search)
+            page = docs.search("scored", query)
+            assert (ids(page), page.total, page.total_capped) == expected_search(rows, search, cap, offset, 7), (
+                search,
+                cap,
+                offset,
+            )
+
+
+def test_text_search_pages_and_capped_counts_match_the_data(docs: DocumentStore) -> None:
+    rows = search_rows()
+    assert all(r.ok for r in docs.bulk_write("scored", [Write(i, b) for i, b in rows]))
+    docs.refresh("scored")
+    check_searches(docs, rows)
