@@ -98,6 +98,11 @@ def _date_sql(sql: str) -> str:
     return f"CASE WHEN {up} THEN strftime('{_DATE_FORMAT}', {sql}, '-0.001 seconds') ELSE {rounded} END"
 
 
+def _listed(field: Field) -> bool:
+    """A many-valued keyword field, kept in a side table of its own (see _setup_values)."""
+    return field.many and field.kind is Kind.KEYWORD
+
+
 def _column(name: str) -> str:
     return f'"f_{name}"'
 
@@ -184,8 +189,28 @@ class SqliteDocumentStore(DocumentStore):
             cols = ", ".join(_column(n) + p[len(n) :] for n, p in zip(names, parts, strict=True))
             index = self._table(coll.name, "__" + "_".join(names))
             conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({cols}, id)")
+        for name, f in coll.fields.items():
+            if _listed(f):
+                self._setup_values(conn, coll, name)
         if coll.text_fields:
             self._setup_text(conn, coll)
+
+    def _setup_values(self, conn: sqlite3.Connection, coll: schema.Collection, name: str) -> None:
+        """The side table of a many-valued keyword field: one row per (document, value), filled once from the
+        documents already stored."""
+        side = self._table(coll.name, f"__{name}")
+        known = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (side.strip('"'),))
+        if known.fetchone():
+            return
+        conn.execute(
+            f"CREATE TABLE {side} (rid INTEGER NOT NULL, value NOT NULL, PRIMARY KEY (rid, value)) WITHOUT ROWID"
+        )
+        conn.execute(f"CREATE INDEX {self._table(coll.name, f'__{name}__value')} ON {side} (value, rid)")
+        path = _json_path(coll.fields[name].path)
+        conn.execute(
+            f"INSERT OR IGNORE INTO {side} (rid, value) SELECT t.rid, j.value FROM {self._table(coll.name)} AS t, "
+            f"json_each(t.body, '{path}') AS j WHERE j.value IS NOT NULL"
+        )
 
     @staticmethod
     def _drop_column(conn: sqlite3.Connection, table: str, column: str) -> None:
@@ -220,6 +245,9 @@ class SqliteDocumentStore(DocumentStore):
             for coll in schema.COLLECTIONS.values():
                 conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name)}")
                 conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name, '__fts')}")
+                for name, f in coll.fields.items():
+                    if _listed(f):
+                        conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name, f'__{name}')}")
             conn.execute(f"DROP TABLE IF EXISTS {self._table('_meta')}")
 
     def ping(self) -> None:
@@ -264,14 +292,15 @@ class SqliteDocumentStore(DocumentStore):
                 if found is not None:
                     return found
             if q.count:
+                counted, counted_params = self._where(q, counting=True)
                 if q.count_up_to is None:
-                    count_sql = f"SELECT count(*) FROM {table} AS t WHERE {where}"
-                    total = conn.execute(count_sql, params).fetchone()[0]
+                    count_sql = f"SELECT count(*) FROM {table} AS t WHERE {counted}"
+                    total = conn.execute(count_sql, counted_params).fetchone()[0]
                 else:
                     # Stop after count_up_to + 1 matches: counting 300,000 flagged scores to print a total nobody
                     # can page through (MAX_WINDOW) is what made a queue page cost a second.
-                    count_sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} AS t WHERE {where} LIMIT ?)"
-                    total = conn.execute(count_sql, [*params, q.count_up_to + 1]).fetchone()[0]
+                    count_sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} AS t WHERE {counted} LIMIT ?)"
+                    total = conn.execute(count_sql, [*counted_params, q.count_up_to + 1]).fetchone()[0]
                     capped = total > q.count_up_to
                     total = min(total, q.count_up_to)
                 if q.size == 0 or (q.offset >= total and not capped):
@@ -367,13 +396,23 @@ class SqliteDocumentStore(DocumentStore):
             total = q.count_up_to
         return Page([_doc(r[1:]) for r in rows], total, capped)
 
-    def _where(self, q: checked.CheckedQuery, words: bool = True) -> tuple[str, list[Any]]:
-        """The WHERE clause of the query's filters, ranges and (unless `words` is False) its full-text words."""
+    def _where(self, q: checked.CheckedQuery, words: bool = True, counting: bool = False) -> tuple[str, list[Any]]:
+        """The WHERE clause of the query's filters, ranges and (unless `words` is False) its full-text words.
+
+        A many-valued keyword (a case's agencies) is looked up in its side table: per row, while a page walks
+        an index in sort order; as the list of matching rows when `counting` (SQLite would otherwise drive a
+        sorted page from that list and sort every match, or count by probing every row)."""
         conds: list[str] = []
         params: list[Any] = []
         for flt in q.filters:
             marks = ",".join("?" * len(flt.values))
-            if flt.field.many:
+            if _listed(flt.field):
+                side = self._table(q.collection.name, f"__{flt.name}")
+                if counting:
+                    conds.append(f"t.rid IN (SELECT s.rid FROM {side} AS s WHERE s.value IN ({marks}))")
+                else:
+                    conds.append(f"EXISTS (SELECT 1 FROM {side} AS s WHERE s.value IN ({marks}) AND s.rid = t.rid)")
+            elif flt.field.many:
                 value = _value_sql(flt.field, "value")
                 each = f"json_each(t.body, '{_json_path(flt.field.path)}')"
                 conds.append(f"EXISTS (SELECT 1 FROM {each} WHERE {value} IN ({marks}))")
@@ -407,6 +446,7 @@ class SqliteDocumentStore(DocumentStore):
         coll = checked.collection(collection)
         table = self._table(coll.name)
         fts = self._table(coll.name, "__fts") if coll.text_fields else None
+        listed = self._listed_sql(coll)
         results: list[WriteResult] = []
         prepared: list[tuple[Write, str, str] | WriteResult] = []
         for w in writes:
@@ -443,13 +483,33 @@ class SqliteDocumentStore(DocumentStore):
                     version = 1
                     if fts:
                         conn.execute(f"INSERT INTO {fts} (rowid, text) VALUES (?, ?)", (rid, text))
+                    for _, insert in listed:
+                        conn.execute(insert, (rid, body))
                 else:
                     rid, version = row[0], row[1] + 1
                     conn.execute(f"UPDATE {table} SET version = ?, body = ? WHERE rid = ?", (version, body, rid))
                     if fts:
                         conn.execute(f"UPDATE {fts} SET text = ? WHERE rowid = ?", (text, rid))
+                    for remove, insert in listed:
+                        conn.execute(remove, (rid,))
+                        conn.execute(insert, (rid, body))
                 results.append(WriteResult(w.id, True, version=str(version)))
         return results
+
+    def _listed_sql(self, coll: schema.Collection) -> list[tuple[str, str]]:
+        """(remove a document's rows, insert them from its JSON body) for each side table of the collection."""
+        out = []
+        for name, f in coll.fields.items():
+            if _listed(f):
+                side = self._table(coll.name, f"__{name}")
+                out.append(
+                    (
+                        f"DELETE FROM {side} WHERE rid = ?",
+                        f"INSERT OR IGNORE INTO {side} (rid, value) SELECT ?, value "
+                        f"FROM json_each(?, '{_json_path(f.path)}') WHERE value IS NOT NULL",
+                    )
+                )
+        return out
 
     def delete(self, collection: str, doc_id: str) -> bool:
         coll = checked.collection(collection)
@@ -458,6 +518,8 @@ class SqliteDocumentStore(DocumentStore):
             if row is None:
                 return False
             conn.execute(f"DELETE FROM {self._table(coll.name)} WHERE rid = ?", (row[0],))
+            for remove, _ in self._listed_sql(coll):
+                conn.execute(remove, (row[0],))
             if coll.text_fields:
                 conn.execute(f"DELETE FROM {self._table(coll.name, '__fts')} WHERE rowid = ?", (row[0],))
         return True

@@ -388,6 +388,15 @@ def test_array_keyword_matches_by_membership(docs: DocumentStore) -> None:
     assert cases(filters={"agencies": "nope"}) == set()
     with pytest.raises(ValueError):
         docs.search("cases", Query(sort=[("agencies", "asc")]))
+    # Membership follows every write: a referral withdrawn, one added, a case deleted; counts agree with pages.
+    docs.put("cases", "c1", {"case_id": "c1", "state": "referred", "agencies": ["market-mgmt"]})
+    docs.put("cases", "c3", {"case_id": "c3", "state": "referred", "agencies": ["police-hp", "police-hp"]})
+    docs.delete("cases", "c2")
+    docs.refresh("cases")
+    assert cases(filters={"agencies": "police-hp"}) == {"c3"}
+    assert cases(filters={"agencies": ["market-mgmt", "customs"]}) == {"c1"}
+    assert docs.count("cases", Query(filters={"agencies": "police-hp"})) == 1
+    assert docs.count("cases", Query(filters={"agencies": ["police-hp", "market-mgmt"]}, count_up_to=5)) == 2
 
 
 HOSTILE = [
