@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, alternation, deobfuscate, fold, fold_lower, normalize
+from classifier.normalize import Normalized, alternation, deobfuscate, fold, fold_lower, longest_first, normalize
 from kcnguard.records import Brand, Listing
 
 DESCRIPTIVE_FILE = "descriptive_patterns.json"
@@ -63,6 +64,12 @@ def _compact(text: str) -> str:
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
+def forget_spellings() -> None:
+    """Drop the spellings of matched names kept across scorers (benchmarks of texts never seen need them gone)."""
+    _disguised.cache_clear()
+    _compact.cache_clear()
+
+
 def _compile_names(brand: Brand) -> tuple[list[_Name], list[str]]:
     """The brand's names long enough to mean it, and its short codes (matched only in its own search results)."""
     names: list[_Name] = []
@@ -102,39 +109,52 @@ class _NameIndex:
         ]
 
 
-@dataclass(frozen=True, slots=True)
 class _Phrases:
-    """Alternatives compiled into one regex for each text they are read on."""
+    """Alternatives compiled into one regex for each text they are read on: plain-ASCII spellings on
+    the folded text, marked ones on the typed text, `unaccented` ones on the folded text of a window
+    typed without marks."""
 
-    folded: re.Pattern[str] | None
-    typed: re.Pattern[str] | None
-    unaccented: re.Pattern[str] | None
+    __slots__ = ("_typed_on_ascii", "folded", "readings", "typed", "unaccented")
 
-    def last_in(self, lower: str) -> tuple[int, str] | None:
-        """The last phrase in a window of text already through nfc_lower: (its end, as written)."""
-        folded = fold_lower(lower)
-        found: tuple[int, str] | None = None
-        for regex, haystack in (
-            (self.folded, folded),
-            (self.typed, lower),
-            (None if folded != lower else self.unaccented, folded),
-        ):
-            for m in regex.finditer(haystack) if regex else ():
-                if found is None or m.end() > found[0]:
-                    found = (m.end(), lower[m.start() : m.end()])
-        return found
+    def __init__(self, ascii_and_typed: list[str], unaccented: list[str]) -> None:
+        folded = [fold(s) for s in ascii_and_typed if s.isascii()]
+        typed = [s.lower() for s in ascii_and_typed if not s.isascii()]
+        self.folded = alternation(folded)
+        self.typed = alternation(typed)
+        self.unaccented = alternation([fold(s) for s in unaccented])
+        # Every phrase as it reads on a folded text (a typed one folded character by character, as the
+        # typed text folds): where none of these is, no reading of any phrase is either.
+        self.readings = [*folded, *(fold_lower(t) for t in typed), *(fold(s) for s in unaccented)]
+        # A marked spelling cannot match a window typed in plain ASCII, which most windows are, so that
+        # scan is skipped; unless lower-casing made a spelling ASCII (checked here, not assumed).
+        self._typed_on_ascii = any(s.isascii() for s in typed)
+
+    def last_in(self, lower: str, folded: str) -> tuple[int, str] | None:
+        """The last phrase in a window of text already through nfc_lower, given with its fold_lower:
+        (its end, as written). The last is the one ending furthest; on a tie, the first of the
+        folded, typed and unaccented readings."""
+        last = _last_match(self.folded, folded)
+        if self.typed is not None and (self._typed_on_ascii or not lower.isascii()):
+            typed = _last_match(self.typed, lower)
+            if typed is not None and (last is None or typed.end() > last.end()):
+                last = typed
+        if self.unaccented is not None and folded == lower:
+            unaccented = _last_match(self.unaccented, folded)
+            if unaccented is not None and (last is None or unaccented.end() > last.end()):
+                last = unaccented
+        return None if last is None else (last.end(), lower[last.start() : last.end()])
 
 
-def _alternatives(spellings: list[str], on_typed: bool) -> re.Pattern[str] | None:
-    return alternation([s.lower() if on_typed else fold(s) for s in spellings])
+def _last_match(regex: re.Pattern[str] | None, haystack: str) -> re.Match[str] | None:
+    # Matches of one regex do not overlap, so the last found is also the one ending furthest.
+    if regex is None:
+        return None
+    last = deque(regex.finditer(haystack), maxlen=1)
+    return last[0] if last else None
 
 
 def _phrases(ascii_and_typed: list[str], unaccented: list[str]) -> _Phrases:
-    return _Phrases(
-        _alternatives([s for s in ascii_and_typed if s.isascii()], on_typed=False),
-        _alternatives([s for s in ascii_and_typed if not s.isascii()], on_typed=True),
-        _alternatives(unaccented, on_typed=False),
-    )
+    return _Phrases(ascii_and_typed, unaccented)
 
 
 class DeviceLists:
@@ -149,9 +169,15 @@ class DeviceLists:
 
     def __init__(self, data: dict[str, Any], connectors: _Phrases) -> None:
         separators = "".join(re.escape(s) for s in data.get("list_separators", []))
-        words = sorted({fold(w) for w in data.get("list_words", [])}, key=len, reverse=True)
+        words = {fold(w) for w in data.get("list_words", [])}
         parts = [f"[{separators}]"] if separators else []
-        parts += [rf"(?<![^\W_]){re.escape(w)}(?![^\W_])" for w in words]
+        if words and "" not in words:
+            # Each alternative opening on its first character lets the engine skip the positions that
+            # open none (a title is scanned for its first separator on every brand mention).
+            parts.append(longest_first(list(words), on_boundaries=True).pattern)
+        else:
+            longest = sorted(words, key=len, reverse=True)
+            parts += [rf"(?<![^\W_]){re.escape(w)}(?![^\W_])" for w in longest]
         self._separator = re.compile("|".join(parts)) if parts else None
         self.max_tokens = int(data.get("list_item_max_tokens", 4))
         self.max_gap = int(data.get("max_gap_tokens", 4))
@@ -159,14 +185,20 @@ class DeviceLists:
         self._platforms = {" ".join(fold(d).split()) for d in data.get("list_platforms", [])}
         self._connectors = connectors
 
-    def phrase(self, text: str, start: int, end: int) -> str | None:
-        """The list (as typed, up to the mention) when the mention at text[start:end] is an item of a device list."""
-        if self._separator is None:
+    def first_separator(self, folded: str) -> int | None:
+        """Where the text's first item ends (its first separator starts); None when nothing separates items."""
+        first = self._separator.search(folded) if self._separator is not None else None
+        return first.start() if first is not None else None
+
+    def phrase(self, text: str, folded: str, start: int, end: int, first_separator: int | None) -> str | None:
+        """The list (as typed, up to the mention) when the mention at text[start:end] is an item of a device list.
+
+        `folded` is fold_lower(text); `first_separator` is first_separator(folded), found once for
+        all the mentions in a text."""
+        if first_separator is None or start < first_separator:
+            # The mention is in the first item (what the listing sells), as most are: no list to read.
             return None
-        folded = fold_lower(text)
         cuts = [(m.start(), m.end()) for m in self._separator.finditer(folded)]
-        if not cuts:
-            return None
         spans = [(a, b) for a, b in zip([0, *(e for _, e in cuts)], [*(s for s, _ in cuts), len(folded)], strict=True)]
         k = next((i for i, (a, b) in enumerate(spans) if a <= start < b), 0)
         if k == 0 or _WORD.search(folded, spans[k][0], start):
@@ -184,7 +216,7 @@ class DeviceLists:
                 if platforms >= 2:
                     return _quote_list(text, words[0][0], words[-1][1], start, end)
                 if j == 0:
-                    opening = self._opening(text, words, spans[0][1], start, end, platforms)
+                    opening = self._opening(text, folded, words, spans[0][1], start, end, platforms)
                     if opening:
                         return opening
                 if len(words) > self.max_tokens:
@@ -192,7 +224,14 @@ class DeviceLists:
         return None
 
     def _opening(
-        self, text: str, words: list[tuple[int, int, str]], stop: int, start: int, end: int, platforms: int
+        self,
+        text: str,
+        folded: str,
+        words: list[tuple[int, int, str]],
+        stop: int,
+        start: int,
+        end: int,
+        platforms: int,
     ) -> str | None:
         """The first item's last words are a device ('… chơi game PC, Samsung'), the second platform of the
         list ('tai nghe bluetooth Android, iOS, Samsung'), or a connector opens the list."""
@@ -203,7 +242,7 @@ class DeviceLists:
         window = words[-(self.max_gap + 3) :]
         if not window:
             return None
-        connector = self._connectors.last_in(text[window[0][0] : stop])
+        connector = self._connectors.last_in(text[window[0][0] : stop], folded[window[0][0] : stop])
         if connector is not None and len(text[window[0][0] + connector[0] : stop].split()) <= self.max_gap:
             return connector[1]
         return None
@@ -228,6 +267,17 @@ class DescriptiveRules:
         # Asked for every mention of a brand; a registry has few categories, so each is folded once.
         self._makes_accessories: dict[str, bool] = {}
         self.lists = DeviceLists(data, self._connectors)
+        self._any_phrase = _any_phrase([self._connectors, self._accessories, self._accessories_after])
+
+    def may_describe(self, title: Normalized) -> bool:
+        """False when phrase_before and accessory_after can find nothing anywhere in the title (most
+        titles): one scan of the whole title instead of a few on each mention's windows.
+
+        A window they read is a run of the title's words, cut from nfc_lower's single-spaced text,
+        and a phrase matching in it matches at the same place in the whole title: the boundaries
+        match alike, since a window's edges are a space, the title's ends or a brand mention's
+        boundary, and every phrase opens and closes on a letter or digit (else no shortcut)."""
+        return self._any_phrase is None or self._any_phrase.search(title.folded) is not None
 
     def makes_accessories(self, brand: Brand) -> bool:
         category = brand.category or ""
@@ -237,28 +287,50 @@ class DescriptiveRules:
             known = self._makes_accessories[category] = any(c in folded for c in self.accessory_categories)
         return known
 
-    def phrase_before(self, before: str, brand: Brand, first: bool = True) -> str | None:
+    def phrase_before(self, before: str, before_folded: str, brand: Brand, first: bool = True) -> str | None:
         """The connector or accessory word at the end of `before` (the title up to a brand mention), if any.
+
+        `before_folded` is fold_lower(before): folding maps one character to one and never makes or
+        unmakes a space, so its words fold the words of `before`, and windows of words are cut from
+        both alike instead of being folded again.
 
         A later mention counts only after a connector ("Case for iPad Pro"); an accessory word
         opening the title describes the first mention ("Ốp lưng Kira X2")."""
-        words = before.split()
-        window = " ".join(words[-(self.max_gap + 3) :])
-        connector = self._connectors.last_in(window)
+        size = self.max_gap + 3
+        # rsplit keeps the words before the last `size` in one piece, dropped by the slice.
+        window = " ".join(before.rsplit(None, size)[-size:])
+        window_folded = " ".join(before_folded.rsplit(None, size)[-size:])
+        connector = self._connectors.last_in(window, window_folded)
         if connector is not None and len(window[connector[0] :].split()) <= self.max_gap:
             return connector[1]
         if self.makes_accessories(brand) or not first:
             return None
-        accessory = self._accessories.last_in(" ".join(words[: self.max_gap + 2]))
+        size = self.max_gap + 2
+        opening = " ".join(before.split(None, size)[:size])
+        accessory = self._accessories.last_in(opening, " ".join(before_folded.split(None, size)[:size]))
         return accessory[1] if accessory else None
 
-    def accessory_after(self, after: str, brand: Brand) -> str | None:
-        """An accessory word within a few words after the first mention: 'iPad Case', 'Apple Watch strap'."""
+    def accessory_after(self, after: str, after_folded: str, brand: Brand) -> str | None:
+        """An accessory word within a few words after the first mention: 'iPad Case', 'Apple Watch strap'.
+
+        `after_folded` is fold_lower(after), as in phrase_before."""
         if self.makes_accessories(brand):
             return None
-        words = after.split()[: self.after_tokens]
-        found = self._accessories_after.last_in(" ".join(words)) if words else None
+        size = self.after_tokens
+        words = after.split(None, size)[:size]
+        if not words:
+            return None
+        found = self._accessories_after.last_in(" ".join(words), " ".join(after_folded.split(None, size)[:size]))
         return found[1] if found else None
+
+
+def _any_phrase(phrases: list[_Phrases]) -> re.Pattern[str] | None:
+    """One regex for DescriptiveRules.may_describe, or None when some phrase opens or closes on a
+    character that is no letter or digit (its window edges could then match differently)."""
+    readings = [" ".join(r.split()) for p in phrases for r in p.readings]
+    if not all(r and r[0].isalnum() and r[-1].isalnum() for r in readings):
+        return None
+    return alternation(readings) or re.compile(r"(?!)")
 
 
 @lru_cache(maxsize=1)
@@ -386,19 +458,28 @@ class BrandMatcher:
         """Descriptive when, in the title, a mention of the brand follows a connector or an accessory word
         (or, for a brand that makes no accessories, the first mention is followed by one: "iPad Case")."""
         # Offsets of a plain mention are offsets in the typed text too; a hidden one's only in its own text.
-        text = title.lower
-        mentions = known if known is not None else self._own_plain[brand.brand_id].find(title.folded)
+        text, folded = title.lower, title.folded
+        mentions = known if known is not None else self._own_plain[brand.brand_id].find(folded)
         if not mentions and title.deobfuscated != title.folded:
             text = title.deobfuscated
+            folded = fold_lower(text)
             mentions = self._own_hidden[brand.brand_id].find(text)
+        rules = self.rules
+        makes_accessories = rules.makes_accessories(brand)
+        # Windows of the de-obfuscated text are not runs of nfc_lower's text: may_describe holds only for these.
+        quiet = text is title.lower and not rules.may_describe(title)
+        if quiet and makes_accessories:
+            return None
+        # A brand that makes accessories is its own product in any list: only others' lists are read.
+        list_from = None if makes_accessories else rules.lists.first_separator(folded)
         for i, (start, end, _) in enumerate(sorted(mentions)):
-            phrase = self.rules.phrase_before(text[:start], brand, first=i == 0)
-            if not phrase and not self.rules.makes_accessories(brand):
-                phrase = self.rules.lists.phrase(text, start, end)
+            phrase = None if quiet else rules.phrase_before(text[:start], folded[:start], brand, first=i == 0)
+            if not phrase and list_from is not None:
+                phrase = rules.lists.phrase(text, folded, start, end, list_from)
             if phrase:
                 return phrase
-            if i == 0:
-                phrase = self.rules.accessory_after(text[end:], brand)
+            if i == 0 and not quiet:
+                phrase = rules.accessory_after(text[end:], folded[end:], brand)
                 if phrase:
                     return phrase
         return None

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from classifier.brands import BrandMatch, BrandMatcher, listing_text
 from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon, default_market_terms
-from classifier.normalize import Normalized, fold, normalize
+from classifier.normalize import Normalized, alternation, fold, normalize
 from kcnguard.records import Listing
 
 # Price buckets against the brand's cheapest genuine product: below 30% is implausible for
@@ -64,7 +64,11 @@ SELLER_CACHE = 50_000
 TEXT_CACHE = 20_000
 BRAND_TOKEN = "brandname"
 TERM_TOKEN = "counterfeitterm"
-_NON_WORD = re.compile(r"[^\w:]+")
+# The model reads runs of word characters and colons ("1:1"); everything else only separates them.
+_WORD_RUN = re.compile(r"[\w:]+")
+# The same cut for an ASCII text, as a table indexed by code point (str.translate reads a list
+# faster than a dict): every other ASCII character becomes a space.
+_ASCII_NON_WORD = [chr(code) if chr(code).isalnum() or chr(code) in "_:" else " " for code in range(128)]
 
 
 class SellerHistory(Protocol):
@@ -146,18 +150,22 @@ class FeatureExtractor:
         self.matcher = matcher
         self.lexicon = lexicon or default_lexicon()
         self.seller_history = seller_history or NoSellerHistory()
+        self.market = default_market_terms()
+        # Most listings spell no term of either vocabulary: one scan of both says so.
+        self._any_term = alternation(self.lexicon.readings + self.market.readings)
         self._sellers: dict[tuple[str, str], tuple[list[TermHit], bool]] = {}
-        # Both read from the text alone: a listing naming several brands, or a title seen again on a
+        # Read from the text alone: a listing naming several brands, or a title seen again on a
         # re-crawl, is read once.
-        self._reads: dict[str, tuple[list[TermHit], str]] = {}
+        self._reads: dict[str, tuple[list[TermHit], str, list[TermHit]]] = {}
         self._masked: dict[tuple[str, str], str] = {}
-        self._used: dict[str, list[TermHit]] = {}
+        # Each brand's lowest reference price is read for every judgement; found once per registry brand.
+        self._reference_prices = {b.brand_id: (b, b.min_reference_price_vnd) for b in matcher.brands.values()}
 
     def extract(self, listing: Listing, match: BrandMatch, text: Normalized | None = None) -> Features:
         text = text or normalize(listing_text(listing))
         brand = match.brand
         signals: dict[str, float] = {}
-        terms = self._read_text(text)[0]
+        terms, _, used = self._read_text(text)
         if terms:
             signals[COUNTERFEIT_TERM] = 1.0
             for hit in terms:
@@ -166,7 +174,8 @@ class FeatureExtractor:
             signals[OBFUSCATED_BRAND] = 1.0
         if match.abbreviated:
             signals[ABBREVIATED_BRAND] = 1.0
-        reference = brand.min_reference_price_vnd
+        known = self._reference_prices.get(brand.brand_id)
+        reference = known[1] if known is not None and known[0] is brand else brand.min_reference_price_vnd
         ratio = None
         # Only a VND price compares with a VND reference; a missing or zero price says nothing.
         if listing.currency == "VND" and listing.price and reference:
@@ -177,7 +186,10 @@ class FeatureExtractor:
                 # How deep the discount goes: 10% of the reference is further from genuine than 29%.
                 signals[f"{bucket}=depth"] = min(MAX_PRICE_DEPTH, -math.log(ratio))
         seller = listing.seller
-        official = seller.official or brand.is_official_seller(listing.marketplace, seller.id, seller.name)
+        # Most brands register no official seller: no need to ask then.
+        official = seller.official or (
+            bool(brand.official_sellers) and brand.is_official_seller(listing.marketplace, seller.id, seller.name)
+        )
         if official:
             signals[OFFICIAL_SELLER] = 1.0
         seller_terms: list[TermHit] = []
@@ -196,7 +208,6 @@ class FeatureExtractor:
                 signals[SELLER_HISTORY] = min(max(history[0], 0.0), 1.0) - 0.5
         if match.descriptive:
             signals[DESCRIPTIVE_USE] = 1.0
-        used = self._second_hand(text)
         if used:
             signals[SECOND_HAND] = 1.0
         if not match.name_found:
@@ -228,21 +239,15 @@ class FeatureExtractor:
         self._sellers[key] = (terms, disguised)
         return terms, disguised
 
-    def _second_hand(self, text: Normalized) -> list[TermHit]:
-        """Words saying the goods are used ('cũ', '2hand', 'đã qua sử dụng'), read once per text."""
-        used = self._used.get(text.original)
-        if used is None:
-            used = default_market_terms().find(text)
-            if len(self._used) >= TEXT_CACHE:
-                self._used.clear()
-            self._used[text.original] = used
-        return used
-
-    def _read_text(self, text: Normalized) -> tuple[list[TermHit], str]:
-        """The counterfeit terms and the term-masked text of a listing, once however many brands it names."""
+    def _read_text(self, text: Normalized) -> tuple[list[TermHit], str, list[TermHit]]:
+        """The counterfeit terms, the term-masked text and the second-hand words of a listing, once
+        however many brands it names."""
         read = self._reads.get(text.original)
         if read is None:
-            read = (self.lexicon.find(text), self.lexicon.mask(text.deobfuscated, TERM_TOKEN))
+            # None: either vocabulary may be spelled, each looks for itself; False: neither is.
+            spelled = None if self._any_term is not None and self._any_term.search(text.folded) else False
+            terms, masked = self.lexicon.read(text, TERM_TOKEN, spelled)
+            read = (terms, masked, self.market.find(text, spelled))
             if len(self._reads) >= TEXT_CACHE:
                 self._reads.clear()
             self._reads[text.original] = read
@@ -255,8 +260,15 @@ class FeatureExtractor:
         words = self._masked.get(key)
         if words is None:
             masked = self.matcher.mask(match.brand.brand_id, self._read_text(text)[1], BRAND_TOKEN)
-            words = " ".join(_NON_WORD.sub(" ", masked).split())
+            words = _words(masked)
             if len(self._masked) >= TEXT_CACHE:
                 self._masked.clear()
             self._masked[key] = words
         return words
+
+
+def _words(text: str) -> str:
+    """The text's runs of word characters and colons, one space apart."""
+    if text.isascii():
+        return " ".join(text.translate(_ASCII_NON_WORD).split())
+    return " ".join(_WORD_RUN.findall(text))

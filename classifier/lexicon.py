@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, alternation, fold
+from classifier.normalize import Normalized, alternation, fold, fold_lower, longest_first
 
 DATA_FILE = "counterfeit_terms.json"
 # Words that change what a price means without being counterfeit words ("cũ", "2hand").
@@ -67,6 +67,21 @@ def _split(entries: list[tuple[str, Term | None, bool]]) -> tuple[_Alternation, 
     return _Alternation(typed), _Alternation(folded), _Alternation(unaccented)
 
 
+def _readings(entries: list[tuple[str, Term | None, bool]]) -> list[str]:
+    """Every spelling as it reads on the folded text: alternation() of these matches wherever any of
+    _split's three would match.
+
+    A typed spelling is folded character by character, as the typed text is folded into the
+    folded text (one character for one, word characters staying word characters), so its
+    matches on the typed text are matches here too.
+    """
+    readings = []
+    for s, _, only_unaccented in entries:
+        typed = not s.isascii() and not only_unaccented
+        readings.append(fold_lower(" ".join(s.lower().split())) if typed else fold(s))
+    return readings
+
+
 class Lexicon:
     def __init__(self, data: dict[str, Any]) -> None:
         self.terms: dict[str, Term] = {}
@@ -77,12 +92,14 @@ class Lexicon:
             spellings += [(s, term, False) for s in [*entry.get("patterns", []), *entry.get("accented", [])]]
             spellings += [(s, term, True) for s in entry.get("unaccented", [])]
         self._typed, self._folded, self._unaccented = _split(spellings)
+        # Most listings hold no term at all: one scan of every reading at once says so.
+        self.readings = _readings(spellings)
+        self._any_term = alternation(self.readings)
         excluded = [(s, None, False) for s in data.get("exclusions", [])]
         excluded += [(s, None, True) for s in data.get("unaccented_exclusions", [])]
         self._x_typed, self._x_folded, self._x_unaccented = _split(excluded)
         glued = [_GLUE.sub("", fold(s)) for s in data.get("seller_glued", [])]
-        longest_first = sorted(glued, key=len, reverse=True)
-        self._glued = re.compile("|".join(re.escape(s) for s in longest_first)) if glued else None
+        self._glued = longest_first(glued) if glued else None
 
     def glued_in(self, text: Normalized) -> str | None:
         """A term glued inside a name or handle ('shopgiayreplica.com' → 'replica'), if any."""
@@ -100,9 +117,31 @@ class Lexicon:
     def excluded_spans(self, text: Normalized) -> list[tuple[int, int]]:
         return [(s, e) for s, e, _ in self._scan(text, self._x_typed, self._x_folded, self._x_unaccented)]
 
-    def find(self, text: Normalized) -> list[TermHit]:
-        """The counterfeit terms in the text, longest first per place, minus legitimate uses."""
-        found = self._scan(text, self._typed, self._folded, self._unaccented)
+    def spelled_in(self, text: Normalized) -> bool:
+        """False when no spelling of any term is in the typed or folded text (then find sees only
+        terms hidden by spelling tricks)."""
+        return self._any_term is not None and self._any_term.search(text.folded) is not None
+
+    def read(self, text: Normalized, token: str, spelled: bool | None = None) -> tuple[list[TermHit], str]:
+        """find(text) and mask(text.deobfuscated, token), looking for any term only once.
+
+        `spelled` is spelled_in(text) when the caller knows it (None: looked up here)."""
+        if spelled is None:
+            spelled = self.spelled_in(text)
+        if spelled:
+            return self.find(text, spelled=True), self.mask(text.deobfuscated, token)
+        hidden = self._hidden(text, set())
+        # The de-obfuscated text is the folded one unless tricks were undone: it then holds no term either.
+        masked = text.deobfuscated if text.deobfuscated == text.folded else self.mask(text.deobfuscated, token)
+        return hidden, masked
+
+    def find(self, text: Normalized, spelled: bool | None = None) -> list[TermHit]:
+        """The counterfeit terms in the text, longest first per place, minus legitimate uses.
+
+        `spelled` is spelled_in(text) when the caller knows it (None: looked up here)."""
+        if spelled is None:
+            spelled = self.spelled_in(text)
+        found = self._scan(text, self._typed, self._folded, self._unaccented) if spelled else []
         hidden = self._hidden(text, {term.id for _, _, term in found if term})
         if not found and not hidden:
             return []

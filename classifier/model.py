@@ -210,6 +210,10 @@ class TrainedModel:
         """The pipeline's features for rows; the same numbers as pipeline['features'].transform, faster."""
         return self._fast.transform(rows)
 
+    def forget_texts(self) -> None:
+        """Drop the text columns kept per distinct text (benchmarks of texts never seen need them gone)."""
+        self._fast._texts.clear()
+
     def logits(self, matrix: sparse.csr_matrix) -> np.ndarray:
         a, b = self.calibration
         return a * (matrix @ self.coef + self.intercept) + b

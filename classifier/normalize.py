@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import cached_property
 
 # Letters from other scripts that render like Latin ones; sellers use them to slip past filters.
 _CONFUSABLES = str.maketrans(
@@ -55,15 +53,12 @@ def _fold_char(char: str) -> str:
     return unicodedata.normalize("NFD", char.translate(_STROKES))[0]
 
 
-def _fold_table() -> dict[int, str]:
+def _fold_table() -> list[str]:
     # Latin letters with marks live below U+2000 (Vietnamese in U+1E00–U+1EFF); a table lookup per
-    # character is what makes folding cheap enough to run on every listing.
-    table = {}
-    for code in range(0x80, 0x2000):
-        folded = _fold_char(chr(code))
-        if folded != chr(code):
-            table[code] = folded
-    return table
+    # character is what makes folding cheap enough to run on every listing. A list indexed by code
+    # point translates over twice as fast as a dict (no hashing); str.translate leaves a character
+    # past its end as it is (the IndexError is a LookupError).
+    return [chr(code) if code < 0x80 else _fold_char(chr(code)) for code in range(0x2000)]
 
 
 _FOLD = _fold_table()
@@ -110,8 +105,9 @@ def unleet(folded: str) -> str:
 def deobfuscate(folded: str) -> str:
     # Each step is skipped when a cheap check shows it has nothing to do: most titles hide nothing.
     text = folded if folded.isascii() else folded.translate(_CONFUSABLES)
-    text = _SPELLED_APART.sub(_join_spelled, text)
-    if any(separator in text for separator in _INNER_SEPARATORS):
+    if _MAY_BE_SPELLED_APART.search(text):
+        text = _SPELLED_APART.sub(_join_spelled, text)
+    if _HAS_INNER_SEPARATOR.search(text):
         text = _INNER_SEPARATOR.sub("", text)
     if _MAY_HIDE_LETTERS.search(text):
         text = unleet(text)
@@ -124,33 +120,43 @@ def _join_spelled(match: re.Match[str]) -> str:
     return _SPELL_SEPARATORS.sub("", spelled) if _HAS_LETTER.search(spelled) else spelled
 
 
-_INNER_SEPARATORS = ".*·•/_"
-_MAY_HIDE_LETTERS = re.compile(r"[a-z][013457@$][a-z]|[@$!]")
+# _INNER_SEPARATOR opening on the separator, so the engine skips every position that holds none.
+_HAS_INNER_SEPARATOR = re.compile(r"[.*·•/_](?<=[a-z].)(?=[a-z])")
+# Whether unleet may change anything: a symbol anywhere, or a digit between letters. Written to open
+# on the rare characters so the engine skips every position that holds none of them.
+_MAY_HIDE_LETTERS = re.compile(r"[013457@$!](?:(?<=[@$!])|(?<=[a-z].)(?=[a-z]))")
+# What every text _SPELLED_APART matches holds: its last two characters and the separators before
+# them. Opening on a separator, it is a fast scan where _SPELLED_APART tries a lookbehind at every
+# position.
+_MAY_BE_SPELLED_APART = re.compile(r"[.\-_*·•/+'\s][a-z0-9@$][.\-_*·•/+'\s]{1,3}[a-z0-9@$](?![^\W_])")
 
 
-@dataclass(frozen=True)
 class Normalized:
-    """One text in the spellings matching needs; computed once per listing."""
+    """One text in the spellings matching needs; computed once per listing.
 
-    original: str
+    Every spelling is read for nearly every listing, so all are computed up front into slots:
+    lazy properties cost more in lookups than the little work they could skip.
+    """
 
-    @cached_property
-    def lower(self) -> str:
-        return nfc_lower(self.original)
+    __slots__ = ("accented", "deobfuscated", "folded", "lower", "original")
 
-    @cached_property
-    def folded(self) -> str:
-        return fold_lower(self.lower)
-
-    @cached_property
-    def deobfuscated(self) -> str:
-        return deobfuscate(self.folded)
-
-    @cached_property
-    def accented(self) -> bool:
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.lower = nfc_lower(original)
+        self.folded = fold_lower(self.lower)
+        self.deobfuscated = deobfuscate(self.folded)
         # Folding changes a character exactly when it carries a mark (or is đ): the same answer as
         # has_vietnamese_marks, without decomposing the text again.
-        return self.folded != self.lower
+        self.accented = self.folded != self.lower
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Normalized) and other.original == self.original
+
+    def __hash__(self) -> int:
+        return hash(self.original)
+
+    def __repr__(self) -> str:
+        return f"Normalized(original={self.original!r})"
 
 
 def normalize(text: str) -> Normalized:
@@ -180,22 +186,49 @@ def alternation(phrases: list[str]) -> re.Pattern[str] | None:
         node[""] = {}
     if not root:
         return None
+    if len(root) >= _BOUNDARY_FIRST_AT and "" not in root:
+        # So many opening characters that nearly every position opens a branch: the one-character
+        # boundary check first turns most of them away sooner (the same matches either way).
+        return re.compile(r"(?<![^\W_])(?:" + _trie(root) + r")(?![^\W_])")
+    # Few opening characters: the engine skips every position that holds none of them before
+    # trying the pattern, so the boundary is checked only once a first character matched.
     return re.compile("(?:" + _trie(root, first=True) + r")(?![^\W_])")
 
 
+def longest_first(words: list[str], on_boundaries: bool = False) -> re.Pattern[str]:
+    """One regex for many literal words: at the leftmost place a word starts, the longest word there
+    wins, as in an alternation sorted longest first; laid out as a trie for the same reason as
+    alternation's. Anywhere, or only on token boundaries (then no word may be empty)."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    if not on_boundaries:
+        return re.compile(_trie(root, literal_spaces=True))
+    if "" in root:
+        raise ValueError("an empty word has no token boundaries to be matched on")
+    return re.compile("(?:" + _trie(root, first=True, literal_spaces=True) + r")(?![^\W_])")
+
+
 _BETWEEN_WORDS = r"[\s.\-_/]*"
+# Measured on real titles: from about this many distinct opening characters (a brand registry, the
+# counterfeit lexicon) checking the boundary first scans faster; below it (connectors, market
+# terms) the engine's skip over positions with no opening character wins.
+_BOUNDARY_FIRST_AT = 15
 
 
-def _trie(node: dict[str, dict], first: bool = False) -> str:
+def _trie(node: dict[str, dict], first: bool = False, literal_spaces: bool = False) -> str:
     branches = []
     for char, child in sorted(node.items()):
         if char == "":
             continue
-        literal = _BETWEEN_WORDS if char == " " else re.escape(char)
+        literal = _BETWEEN_WORDS if char == " " and not literal_spaces else re.escape(char)
         if first:
             # The token boundary before the phrase, checked only once its first character matched.
             literal += rf"(?<![^\W_]{re.escape(char)})"
-        branches.append(literal + _trie(child))
+        branches.append(literal + _trie(child, literal_spaces=literal_spaces))
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

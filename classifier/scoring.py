@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from classifier.features import (
 )
 from classifier.model import TrainedModel
 from classifier.normalize import Normalized, normalize
-from classifier.reasons import Explanation, rule_reason, signal_reason, text_reason
+from classifier.reasons import Explanation, quote_ngram, quoted_text_reason, rule_reason, signal_reason
 from kcnguard.records import Brand, Listing, ScoredListing, utcnow
 
 # Contributions smaller than this (in log-odds) do not move a score enough to be worth reading.
@@ -37,8 +38,8 @@ NO_MENTION_CAP = 0.2
 NO_MENTION_RULE = "no_brand_mention_cap"
 
 
-@dataclass(frozen=True, slots=True)
-class Explained:
+class Explained(NamedTuple):
+    # A tuple, not a frozen dataclass: one is made per judgement, and a tuple is built in a third of the time.
     score: float
     reasons: list[Explanation]
 
@@ -83,6 +84,8 @@ class Scorer:
             [n == f"text:{BRAND_TOKEN}" or (n.startswith("text:") and TERM_TOKEN in n[5:].split()) for n in names],
             dtype=bool,
         )
+        # How a reason quotes each n-gram of the model, in both languages: written once per scorer.
+        self._quoted = [quote_ngram(n[5:]) if n.startswith("text:") else ("", "") for n in names]
 
     def score(self, listing: Listing) -> list[ScoredListing]:
         return self.score_many([listing])
@@ -144,7 +147,7 @@ class Scorer:
         model = self.model
         matrix = model.transform([r.row() for r in rows])
         scores = np.clip(model.probabilities(matrix), 0.0, 1.0).tolist()
-        names, codes, n_signals = model.feature_names, self._codes, model.signal_count
+        codes, n_signals = self._codes, model.signal_count
         columns = matrix.indices
         # Each stored value times its column's coefficient: the same products matrix.multiply gives.
         contributions = matrix.data * (model.coef * model.scale)[columns]
@@ -158,26 +161,25 @@ class Scorer:
         quotable_bounds = np.searchsorted(quotable, indptr).tolist()
         quotable_list, weights, columns_all = quotable.tolist(), contributions.tolist(), columns.tolist()
         starts = indptr.tolist()
-        text_reasons = self._text_reasons
+        text_reasons, quoted = self._text_reasons, self._quoted
         out = []
         for i, feats in enumerate(rows):
             by_code: dict[str, float] = {}
             for k in range(starts[i], signal_ends[i]):
                 code = codes[columns_all[k]]
                 by_code[code] = by_code.get(code, 0.0) + weights[k]
-            reasons = [
-                signal_reason(code, weight, feats.evidence)
-                for code, weight in sorted(by_code.items(), key=lambda kv: -abs(kv[1]))
+            strongest = [
+                (code, weight)
+                for code, weight in sorted(by_code.items(), key=_by_size)
                 if abs(weight) >= MIN_REASON_WEIGHT
-            ][:MAX_SIGNAL_REASONS]
+            ]
+            reasons = [signal_reason(code, weight, feats.evidence) for code, weight in strongest[:MAX_SIGNAL_REASONS]]
             # The n-grams are read from the text alone: their reasons are written once per distinct text.
             said = text_reasons.get(feats.text)
             if said is None:
                 said = _ngram_reasons(
-                    [
-                        (names[columns_all[k]][5:], weights[k])
-                        for k in quotable_list[quotable_bounds[i] : quotable_bounds[i + 1]]
-                    ]
+                    [(columns_all[k], weights[k]) for k in quotable_list[quotable_bounds[i] : quotable_bounds[i + 1]]],
+                    quoted,
                 )
                 if len(text_reasons) >= TEXT_CACHE:
                     text_reasons.clear()
@@ -209,16 +211,25 @@ def _no_mention_reason(feats: Features, score: float) -> Explanation:
     )
 
 
-def _ngram_reasons(ngrams: list[tuple[str, float]]) -> list[Explanation]:
-    """At most one reason per direction, quoting only n-grams that pushed that way."""
-    up: list[tuple[str, float]] = []
-    down: list[tuple[str, float]] = []
-    for n, w in ngrams:
-        if abs(w) >= MIN_REASON_WEIGHT / 2 and n != BRAND_TOKEN and n != TERM_TOKEN:
-            (up if w > 0 else down).append((n, w))
+def _by_size(item: tuple[object, float]) -> float:
+    return -abs(item[1])
+
+
+def _ngram_reasons(ngrams: list[tuple[int, float]], quoted: list[tuple[str, str]]) -> list[Explanation]:
+    """At most one reason per direction, quoting only n-grams that pushed that way.
+
+    `ngrams` are (column, weight) of a row's quotable n-grams, in column order: explain has already
+    kept only those of weight at least MIN_REASON_WEIGHT / 2 and never a mask token, so none is zero.
+    `quoted` is each column as quote_ngram writes it."""
+    up = [cw for cw in ngrams if cw[1] > 0]
+    down = [cw for cw in ngrams if cw[1] < 0]
     reasons = []
     for chosen, pushing_up in ((up, True), (down, False)):
-        chosen = sorted(chosen, key=lambda nw: -abs(nw[1]))[:MAX_NGRAMS]
-        if chosen and abs(sum(w for _, w in chosen)) >= MIN_REASON_WEIGHT:
-            reasons.append(text_reason(chosen, pushing_up=pushing_up))
+        if not chosen:
+            continue
+        if len(chosen) > 1:
+            chosen = sorted(chosen, key=_by_size)[:MAX_NGRAMS]
+        weight = sum(w for _, w in chosen)
+        if abs(weight) >= MIN_REASON_WEIGHT:
+            reasons.append(quoted_text_reason([quoted[c] for c, _ in chosen], weight, pushing_up))
     return reasons
