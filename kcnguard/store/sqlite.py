@@ -39,6 +39,10 @@ COMPOSITE_INDEXES: dict[str, list[tuple[str, ...]]] = {
     "scored": [
         ("brand_id", "flagged", "score DESC"),
         ("brand_id", "flagged", "review_status", "score DESC"),
+        # A brand on one marketplace: without these, the brand's or the marketplace's index was read row by row
+        # to test the other filter (0.2-0.4 s at a million listings).
+        ("brand_id", "marketplace", "flagged", "score DESC"),
+        ("brand_id", "marketplace", "flagged", "review_status", "score DESC"),
         ("marketplace", "flagged", "score DESC"),
         ("marketplace", "flagged", "review_status", "score DESC"),
         ("flagged", "score DESC"),
