@@ -25,7 +25,9 @@ DESCRIPTIVE_FILE = "descriptive_patterns.json"
 MIN_ALIAS_CHARS = 3
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per listing and brand, and a frozen dataclass takes three times as long
+# to build (every field set through object.__setattr__); nothing assigns to one after it is made.
+@dataclass(slots=True)
 class BrandMatch:
     brand: Brand
     name_found: bool  # the brand is named in the listing (else it is here only as the crawl's query brand)
@@ -97,15 +99,19 @@ class _NameIndex:
             owners = self.owners.setdefault(_compact(spelling), [])
             if all(o.brand_id != name.brand_id for o in owners):
                 owners.append(name)
+        # Most matches are a spelling exactly as registered (words one space apart): those are looked up
+        # as they are, without stripping them to letters and digits first.
+        self.spelled = {" ".join(s.split()): self.owners[_compact(s)] for s, _ in spellings}
         self.regex = alternation([s for s, _ in spellings])
 
     def find(self, haystack: str) -> list[tuple[int, int, _Name]]:
         if self.regex is None:
             return []
+        spelled, owners = self.spelled, self.owners
         return [
             (m.start(), m.end(), name)
             for m in self.regex.finditer(haystack)
-            for name in self.owners.get(_compact(m.group()), ())
+            for name in spelled.get(m.group()) or owners.get(_compact(m.group()), ())
         ]
 
 
@@ -149,8 +155,12 @@ def _last_match(regex: re.Pattern[str] | None, haystack: str) -> re.Match[str] |
     # Matches of one regex do not overlap, so the last found is also the one ending furthest.
     if regex is None:
         return None
-    last = deque(regex.finditer(haystack), maxlen=1)
-    return last[0] if last else None
+    # Most windows hold no phrase: one search says so without building an iterator and a deque.
+    first = regex.search(haystack)
+    if first is None:
+        return None
+    last = deque(regex.finditer(haystack, first.end()), maxlen=1)
+    return last[0] if last else first
 
 
 def _phrases(ascii_and_typed: list[str], unaccented: list[str]) -> _Phrases:

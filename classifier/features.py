@@ -101,7 +101,9 @@ def seller_key(listing: Listing) -> str | None:
     return listing.seller.id or listing.seller.name
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per listing and brand, and a frozen dataclass takes three times as long
+# to build (every field set through object.__setattr__); nothing assigns to one after it is made.
+@dataclass(slots=True)
 class Evidence:
     """What the signals were read from, so a reason can quote it."""
 
@@ -116,7 +118,9 @@ class Evidence:
     second_hand: list[TermHit] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is built per listing and brand, and a frozen dataclass takes three times as long
+# to build (every field set through object.__setattr__); nothing assigns to one after it is made.
+@dataclass(slots=True)
 class Features:
     signals: dict[str, float]
     text: str
@@ -154,6 +158,7 @@ class FeatureExtractor:
         # Most listings spell no term of either vocabulary: one scan of both says so.
         self._any_term = alternation(self.lexicon.readings + self.market.readings)
         self._sellers: dict[tuple[str, str], tuple[list[TermHit], bool]] = {}
+        self._shops: dict[str, tuple[Normalized, list[TermHit]]] = {}
         # Read from the text alone: a listing naming several brands, or a title seen again on a
         # re-crawl, is read once.
         self._reads: dict[str, tuple[list[TermHit], str, list[TermHit]]] = {}
@@ -165,7 +170,7 @@ class FeatureExtractor:
         text = text or normalize(listing_text(listing))
         brand = match.brand
         signals: dict[str, float] = {}
-        terms, _, used = self._read_text(text)
+        terms, term_masked, used = self._read_text(text)
         if terms:
             signals[COUNTERFEIT_TERM] = 1.0
             for hit in terms:
@@ -213,7 +218,7 @@ class FeatureExtractor:
         if not match.name_found:
             signals[NO_BRAND_MATCH] = 1.0
         evidence = Evidence(match, terms, listing.price, reference, ratio, seller.name, seller_terms, history, used)
-        return Features(signals, self.masked_text(text, match), evidence)
+        return Features(signals, self._brand_masked(text.original, term_masked, brand.brand_id), evidence)
 
     def _read_seller(self, seller_name: str, brand_name: str) -> tuple[list[TermHit], bool]:
         """Counterfeit words in a shop's name, and whether it disguises the brand's name; a shop has
@@ -222,22 +227,32 @@ class FeatureExtractor:
         known = self._sellers.get(key)
         if known is not None:
             return known
-        seller_text = normalize(seller_name)
-        terms = self.lexicon.find(seller_text)
-        glued = None if terms else self.lexicon.glued_in(seller_text)
-        if glued:
-            terms = [TermHit(Term("seller_glued", "", ""), glued, 0, 0)]
-        brand_folded = fold(brand_name)
-        # The shop's name spells the brand only once tricks are undone ('T0SHIBA Việt Nam').
-        disguised = (
-            seller_text.deobfuscated != seller_text.folded
-            and brand_folded in seller_text.deobfuscated
-            and brand_folded not in seller_text.folded
-        )
+        seller_text, terms = self._read_shop(seller_name)
+        # The shop's name spells the brand only once tricks are undone ('T0SHIBA Việt Nam'); most shop
+        # names hide nothing, and then the brand's name need not be folded.
+        disguised = False
+        if seller_text.deobfuscated != seller_text.folded:
+            brand_folded = fold(brand_name)
+            disguised = brand_folded in seller_text.deobfuscated and brand_folded not in seller_text.folded
         if len(self._sellers) >= SELLER_CACHE:
             self._sellers.clear()
         self._sellers[key] = (terms, disguised)
         return terms, disguised
+
+    def _read_shop(self, seller_name: str) -> tuple[Normalized, list[TermHit]]:
+        """A shop's name and the counterfeit words in it, whatever the brand: a shop selling several
+        brands is read once."""
+        known = self._shops.get(seller_name)
+        if known is None:
+            seller_text = normalize(seller_name)
+            terms = self.lexicon.find(seller_text)
+            glued = None if terms else self.lexicon.glued_in(seller_text)
+            if glued:
+                terms = [TermHit(Term("seller_glued", "", ""), glued, 0, 0)]
+            if len(self._shops) >= SELLER_CACHE:
+                self._shops.clear()
+            known = self._shops[seller_name] = (seller_text, terms)
+        return known
 
     def _read_text(self, text: Normalized) -> tuple[list[TermHit], str, list[TermHit]]:
         """The counterfeit terms, the term-masked text and the second-hand words of a listing, once
@@ -246,8 +261,13 @@ class FeatureExtractor:
         if read is None:
             # None: either vocabulary may be spelled, each looks for itself; False: neither is.
             spelled = None if self._any_term is not None and self._any_term.search(text.folded) else False
-            terms, masked = self.lexicon.read(text, TERM_TOKEN, spelled)
-            read = (terms, masked, self.market.find(text, spelled))
+            if spelled is False and text.deobfuscated == text.folded:
+                # Most listings: no term spelled and no trick undone to hide one, so neither vocabulary
+                # finds anything and there is nothing to mask (what lexicon.read and find give then).
+                read = ([], text.deobfuscated, [])
+            else:
+                terms, masked = self.lexicon.read(text, TERM_TOKEN, spelled)
+                read = (terms, masked, self.market.find(text, spelled))
             if len(self._reads) >= TEXT_CACHE:
                 self._reads.clear()
             self._reads[text.original] = read
@@ -256,11 +276,14 @@ class FeatureExtractor:
     def masked_text(self, text: Normalized, match: BrandMatch) -> str:
         """The words the model reads: brand names and counterfeit terms masked, each a signal of its own
         (and an n-gram reason must never quote "rep 1:1" as wording that looks genuine)."""
-        key = (text.original, match.brand.brand_id)
+        return self._brand_masked(text.original, self._read_text(text)[1], match.brand.brand_id)
+
+    def _brand_masked(self, original: str, term_masked: str, brand_id: str) -> str:
+        """masked_text, given the text's term-masked reading from _read_text."""
+        key = (original, brand_id)
         words = self._masked.get(key)
         if words is None:
-            masked = self.matcher.mask(match.brand.brand_id, self._read_text(text)[1], BRAND_TOKEN)
-            words = _words(masked)
+            words = _words(self.matcher.mask(brand_id, term_masked, BRAND_TOKEN))
             if len(self._masked) >= TEXT_CACHE:
                 self._masked.clear()
             self._masked[key] = words

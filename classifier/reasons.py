@@ -165,6 +165,17 @@ def signal_reason(code: str, weight: float, evidence: Evidence) -> Explanation:
     return _reason(code, weight, vi, en)
 
 
+def signal_reasons(chosen: list[tuple[str, float]], evidence: Evidence) -> list[Explanation]:
+    """signal_reason of each (code, weight) of one judgement, the brand's name looked up once."""
+    brand = evidence.match.brand.name
+    reasons = []
+    for code, weight in chosen:
+        fact = _FACTS.get(code)
+        vi, en = fact(brand, evidence) if fact is not None else (code, code)
+        reasons.append(_reason(code, weight, vi, en))
+    return reasons
+
+
 def quote_ngram(ngram: str) -> tuple[str, str]:
     """An n-gram as a text reason quotes it: (in Vietnamese, in English)."""
     return _quote([ngram.replace(f.BRAND_TOKEN, "<thương hiệu>")]), _quote([ngram.replace(f.BRAND_TOKEN, "<brand>")])
@@ -177,8 +188,8 @@ def text_reason(ngrams: list[tuple[str, float]], pushing_up: bool) -> Explanatio
 def quoted_text_reason(quoted: list[tuple[str, str]], weight: float, pushing_up: bool) -> Explanation:
     """text_reason from n-grams already quoted by quote_ngram and their summed weight (a scorer quotes
     each n-gram of its model once, not once per listing)."""
-    words = ", ".join(vi for vi, _ in quoted)
-    words_en = ", ".join(en for _, en in quoted)
+    words = ", ".join([vi for vi, _ in quoted])
+    words_en = ", ".join([en for _, en in quoted])
     if pushing_up:
         vi = f"Cách viết của tin đăng giống các tin hàng nhái mà mô hình đã học: {words}"
         en = f"The wording resembles the counterfeit listings the model learnt from: {words_en}"
