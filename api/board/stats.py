@@ -22,12 +22,19 @@ from kcnguard.records import Case, CaseState
 from kcnguard.store import Query, Store, schema
 from kcnguard.store.checked import date_value
 
-MAX_CASES = 200_000
+MAX_CASES = 500_000
 SCAN_PAGE = 1000
 
 
 def scan_cases(store: Store, since: datetime, filters: dict[str, Any] | None = None) -> Iterator[Case]:
-    """Every case updated at or after `since`, oldest change first, in (updated_at, id) keyset pages.
+    """Every case updated at or after `since`, oldest change first, as records (see scan_case_bodies)."""
+    for body in scan_case_bodies(store, since, filters):
+        yield Case.model_validate(body)
+
+
+def scan_case_bodies(store: Store, since: datetime, filters: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Every case updated at or after `since`, oldest change first, in (updated_at, id) keyset pages, as
+    the stored documents.
 
     Each page starts at the last instant seen, skipping (by offset) the cases at that instant
     already read: they sort first there, by id, on both backends.
@@ -47,9 +54,39 @@ def scan_cases(store: Store, since: datetime, filters: dict[str, Any] | None = N
             at = store_date(store, doc.body["updated_at"])
             same = same + 1 if at == lower else 1
             lower = at
-            yield Case.model_validate(doc.body)
+            yield doc.body
         if len(page.docs) < SCAN_PAGE:
             return
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTimes:
+    """What the dashboard reads of a case: when it was flagged and first reached each state, where.
+
+    Read from the stored document, not validated into a Case: the store holds validated cases only,
+    and validating each of a period's hundreds of thousands of cases took a third of the dashboard."""
+
+    brand_id: str
+    marketplace: str
+    flagged_at: datetime
+    first: dict[str, datetime]  # state -> when the case first moved into it
+    acted_at: datetime | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> CaseTimes:
+        first: dict[str, datetime] = {}
+        for step in body.get("history") or ():
+            to = step["to_state"]
+            if to != step.get("from_state") and to not in first:
+                first[to] = _moment(step["at"])
+        reported = [_moment(a["reported_at"]) for r in body.get("referrals") or () for a in r.get("actions") or ()]
+        acted = min(reported) if reported else first.get(CaseState.ACTIONED.value)
+        return cls(body["brand_id"], body["listing_key"].split(":", 1)[0], _moment(body["created_at"]), first, acted)
+
+
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def marketplace_of(case: Case) -> str:
@@ -121,29 +158,30 @@ def dashboard(
     totals: Counter[str] = Counter()
     hours: list[float] = []
     truncated = False
-    for read, case in enumerate(scan_cases(store, start, filters), start=1):
+    for read, body in enumerate(scan_case_bodies(store, start, filters), start=1):
         if read > MAX_CASES:
             truncated = True
             break
-        flagged_at = case.created_at
-        confirmed_at = first_time(case, CaseState.CONFIRMED)
+        case = CaseTimes.of(body)
+        flagged_at = case.flagged_at
+        confirmed_at = case.first.get(CaseState.CONFIRMED.value)
         if start <= flagged_at < end:
             totals["flagged"] += 1
             series.flagged[period_of(flagged_at, granularity)] += 1
-            by_market.flagged[marketplace_of(case)] += 1
+            by_market.flagged[case.marketplace] += 1
             by_brand.flagged[case.brand_id] += 1
             by_zone_brand.flagged[case.brand_id] += 1
         if confirmed_at and start <= confirmed_at < end:
             totals["confirmed"] += 1
             series.confirmed[period_of(confirmed_at, granularity)] += 1
-            by_market.confirmed[marketplace_of(case)] += 1
+            by_market.confirmed[case.marketplace] += 1
             by_brand.confirmed[case.brand_id] += 1
             by_zone_brand.confirmed[case.brand_id] += 1
         for state in (CaseState.REFERRED, CaseState.DISMISSED, CaseState.CLOSED):
-            moment = first_time(case, state)
+            moment = case.first.get(state.value)
             if moment and start <= moment < end:
                 totals[str(state)] += 1
-        acted = action_time(case)
+        acted = case.acted_at
         if acted and start <= acted < end:
             totals["actioned"] += 1
             hours.append((acted - flagged_at).total_seconds() / 3600)
