@@ -187,3 +187,26 @@ def test_every_v1_route_has_a_summary_and_my_models_have_examples(client: TestCl
     assert unsummarised == []
     for name in ("ActionIn", "WebhookIn", "AnnouncementIn", "DocumentIn", "PartnerCasePage", "Dashboard"):
         assert spec["components"]["schemas"][name].get("examples"), name
+
+
+def test_case_times_read_from_documents_agree_with_the_records() -> None:
+    """The dashboard reads stored documents, not records: the same times, however far a case went."""
+    from api.board.stats import CaseTimes, action_time, first_time, marketplace_of
+    from kcnguard.records import Case
+
+    opened = Case.open_for("shopee:9", "sua-acme", 0.9, actor="classifier")
+    waiting = opened.request_info("inspector:lan", "ảnh rõ hơn")
+    dismissed = opened.transition(CaseState.DISMISSED, "inspector:lan")
+    referred = opened.transition(CaseState.CONFIRMED, "inspector:lan").refer(["qltt", "police"], "inspector:lan")
+    acted = referred.report_action("police", PartnerAction(kind="removed", actor="partner:police"))
+    closed = acted.transition(CaseState.CLOSED, "admin:ops")
+    for case in (opened, waiting, dismissed, referred, acted, closed):
+        times = CaseTimes.of(case.to_doc())
+        assert (times.brand_id, times.marketplace, times.flagged_at) == (
+            case.brand_id,
+            marketplace_of(case),
+            case.created_at,
+        )
+        for state in CaseState:
+            assert times.first.get(state.value) == first_time(case, state), (case.state, state)
+        assert times.acted_at == action_time(case)
