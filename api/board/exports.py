@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from api.board.models import MonthlyReport
-from api.board.stats import action_time, first_time, marketplace_of, scan_cases, zones_by_brand
+from api.board.stats import CaseTimes, scan_case_bodies, zones_by_brand
 from kcnguard.records import Case, CaseState
 from kcnguard.store import Store, schema
 
@@ -58,11 +58,12 @@ def _time(moment: datetime | None) -> str:
 def case_rows(store: Store, since: datetime, until: datetime, state: str | None = None) -> Iterator[dict[str, Any]]:
     """One row per case changed in [since, until), with its listing and brand, read in batches."""
     filters = {"state": state} if state else {}
-    batch: list[Case] = []
-    for count, case in enumerate(scan_cases(store, since, filters)):
+    batch: list[tuple[Case, CaseTimes]] = []
+    for count, body in enumerate(scan_case_bodies(store, since, filters)):
+        case = Case.model_validate(body)
         if case.updated_at >= until or count >= MAX_EXPORT_ROWS:
             break
-        batch.append(case)
+        batch.append((case, CaseTimes.of(body)))
         if len(batch) == BATCH:
             yield from _rows(store, batch)
             batch = []
@@ -70,12 +71,12 @@ def case_rows(store: Store, since: datetime, until: datetime, state: str | None 
         yield from _rows(store, batch)
 
 
-def _rows(store: Store, cases: list[Case]) -> Iterator[dict[str, Any]]:
-    listings = store.docs.mget(schema.LISTINGS.name, [c.listing_key for c in cases])
-    brand_ids = {c.brand_id for c in cases}
+def _rows(store: Store, cases: list[tuple[Case, CaseTimes]]) -> Iterator[dict[str, Any]]:
+    listings = store.docs.mget(schema.LISTINGS.name, [c.listing_key for c, _ in cases])
+    brand_ids = {c.brand_id for c, _ in cases}
     brands = store.docs.mget(schema.BRANDS.name, sorted(brand_ids))
     zones = zones_by_brand(store, brand_ids)
-    for case in cases:
+    for case, times in cases:
         listing = listings[case.listing_key].body["listing"] if case.listing_key in listings else {}
         brand = brands[case.brand_id].body if case.brand_id in brands else {}
         seller = listing.get("seller") or {}
@@ -85,7 +86,7 @@ def _rows(store: Store, cases: list[Case]) -> Iterator[dict[str, Any]]:
             "brand_id": case.brand_id,
             "owner": brand.get("owner_name", ""),
             "zone": zones.get(case.brand_id, ""),
-            "marketplace": marketplace_of(case),
+            "marketplace": times.marketplace,
             "title": listing.get("title", ""),
             "url": listing.get("url", ""),
             "price": listing.get("price"),
@@ -93,8 +94,8 @@ def _rows(store: Store, cases: list[Case]) -> Iterator[dict[str, Any]]:
             "score": round(case.score, 3),
             "agencies": ", ".join(case.agencies),
             "flagged_at": _time(case.created_at),
-            "confirmed_at": _time(first_time(case, CaseState.CONFIRMED)),
-            "actioned_at": _time(action_time(case)),
+            "confirmed_at": _time(times.first.get(CaseState.CONFIRMED.value)),
+            "actioned_at": _time(times.acted_at),
             "updated_at": _time(case.updated_at),
         }
 

@@ -61,7 +61,8 @@ def scan_case_bodies(store: Store, since: datetime, filters: dict[str, Any] | No
 
 @dataclass(frozen=True, slots=True)
 class CaseTimes:
-    """What the dashboard reads of a case: when it was flagged and first reached each state, where.
+    """What the dashboard and the exports read of a case: when it was flagged, first reached each state
+    and first had an action reported by any agency (the step the plan measures), and where.
 
     Read from the stored document, not validated into a Case: the store holds validated cases only,
     and validating each of a period's hundreds of thousands of cases took a third of the dashboard."""
@@ -87,20 +88,6 @@ class CaseTimes:
 def _moment(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def marketplace_of(case: Case) -> str:
-    return case.listing_key.split(":", 1)[0]
-
-
-def first_time(case: Case, state: CaseState) -> datetime | None:
-    return next((t.at for t in case.history if t.to_state is state and t.from_state is not state), None)
-
-
-def action_time(case: Case) -> datetime | None:
-    """When the first action was reported by any agency (the step the plan measures)."""
-    times = [a.reported_at for r in case.referrals for a in r.actions]
-    return min(times) if times else first_time(case, CaseState.ACTIONED)
 
 
 def period_of(moment: datetime, granularity: str) -> str:
