@@ -107,6 +107,10 @@ def _listed(field: Field) -> bool:
     return field.many and field.kind is Kind.KEYWORD
 
 
+def _listed_fields(coll: schema.Collection) -> list[tuple[str, Field]]:
+    return [(name, f) for name, f in coll.fields.items() if _listed(f)]
+
+
 def _column(name: str) -> str:
     return f'"f_{name}"'
 
@@ -193,24 +197,27 @@ class SqliteDocumentStore(DocumentStore):
             cols = ", ".join(_column(n) + p[len(n) :] for n, p in zip(names, parts, strict=True))
             index = self._table(coll.name, "__" + "_".join(names))
             conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({cols}, id)")
-        for name, f in coll.fields.items():
-            if _listed(f):
-                self._setup_values(conn, coll, name)
+        for name, f in _listed_fields(coll):
+            self._setup_values(conn, coll, name, f)
         if coll.text_fields:
             self._setup_text(conn, coll)
 
-    def _setup_values(self, conn: sqlite3.Connection, coll: schema.Collection, name: str) -> None:
+    def _side(self, collection: str, name: str) -> str:
+        """The side table of a many-valued keyword field (see _setup_values)."""
+        return self._table(collection, f"__{name}")
+
+    def _setup_values(self, conn: sqlite3.Connection, coll: schema.Collection, name: str, f: Field) -> None:
         """The side table of a many-valued keyword field: one row per (document, value), filled once from the
         documents already stored."""
-        side = self._table(coll.name, f"__{name}")
+        side = self._side(coll.name, name)
         known = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (side.strip('"'),))
         if known.fetchone():
             return
         conn.execute(
             f"CREATE TABLE {side} (rid INTEGER NOT NULL, value NOT NULL, PRIMARY KEY (rid, value)) WITHOUT ROWID"
         )
-        conn.execute(f"CREATE INDEX {self._table(coll.name, f'__{name}__value')} ON {side} (value, rid)")
-        path = _json_path(coll.fields[name].path)
+        conn.execute(f"CREATE INDEX {self._side(coll.name, f'{name}__value')} ON {side} (value, rid)")
+        path = _json_path(f.path)
         conn.execute(
             f"INSERT OR IGNORE INTO {side} (rid, value) SELECT t.rid, j.value FROM {self._table(coll.name)} AS t, "
             f"json_each(t.body, '{path}') AS j WHERE j.value IS NOT NULL"
@@ -249,9 +256,8 @@ class SqliteDocumentStore(DocumentStore):
             for coll in schema.COLLECTIONS.values():
                 conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name)}")
                 conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name, '__fts')}")
-                for name, f in coll.fields.items():
-                    if _listed(f):
-                        conn.execute(f"DROP TABLE IF EXISTS {self._table(coll.name, f'__{name}')}")
+                for name, _ in _listed_fields(coll):
+                    conn.execute(f"DROP TABLE IF EXISTS {self._side(coll.name, name)}")
             conn.execute(f"DROP TABLE IF EXISTS {self._table('_meta')}")
 
     def ping(self) -> None:
@@ -296,7 +302,10 @@ class SqliteDocumentStore(DocumentStore):
                 if found is not None:
                     return found
             if q.count:
-                counted, counted_params = self._where(q, counting=True)
+                # Only a filter on a side table is written differently for counting.
+                counted, counted_params = (
+                    self._where(q, counting=True) if any(_listed(f.field) for f in q.filters) else (where, params)
+                )
                 if q.count_up_to is None:
                     count_sql = f"SELECT count(*) FROM {table} AS t WHERE {counted}"
                     total = conn.execute(count_sql, counted_params).fetchone()[0]
@@ -309,7 +318,7 @@ class SqliteDocumentStore(DocumentStore):
                     total = min(total, q.count_up_to)
                 if q.size == 0 or (q.offset >= total and not capped):
                     return Page([], total, capped)
-            order = _order(q, [f"t.{_column(s.name)}" for s in q.sort], "t.id")
+            order = _row_order(q)
             sql = f"SELECT t.id, t.version, t.body FROM {table} AS t WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
             rows = conn.execute(sql, [*params, q.size, q.offset]).fetchall()
         return Page([_doc(r) for r in rows], total if q.count else q.offset + len(rows), capped)
@@ -340,7 +349,7 @@ class SqliteDocumentStore(DocumentStore):
         # a word is present exactly when ' word ' is in ' content '.
         has_words = " AND ".join("instr(' ' || c.c0 || ' ', ?) > 0" for _ in q.words)
         spaced = [f" {w} " for w in q.words]
-        order = _order(q, [f"t.{_column(s.name)}" for s in q.sort], "t.id")
+        order = _row_order(q)
         walked = (
             f"SELECT {has_words} AS hit FROM {table} AS t JOIN {content} AS c ON c.id = t.rid "
             f"WHERE {where} ORDER BY {order} LIMIT ?"
@@ -379,7 +388,7 @@ class SqliteDocumentStore(DocumentStore):
         keys = [f"t.{_column(s.name)} AS k{i}" for i, s in enumerate(q.sort)]
         inner, limit = "", -1
         if q.count_up_to is not None:
-            inner = "ORDER BY " + _order(q, [f"t.{_column(s.name)}" for s in q.sort], "t.id")
+            inner = "ORDER BY " + _row_order(q)
             # Enough matches to tell the count is capped, and to cut the page from when it lies past the cap.
             limit = max(q.count_up_to + 1, q.offset + q.size)
         ks = [f"k{i}" for i in range(len(q.sort))]
@@ -411,7 +420,7 @@ class SqliteDocumentStore(DocumentStore):
         for flt in q.filters:
             marks = ",".join("?" * len(flt.values))
             if _listed(flt.field):
-                side = self._table(q.collection.name, f"__{flt.name}")
+                side = self._side(q.collection.name, flt.name)
                 if counting:
                     conds.append(f"t.rid IN (SELECT s.rid FROM {side} AS s WHERE s.value IN ({marks}))")
                 else:
@@ -502,18 +511,14 @@ class SqliteDocumentStore(DocumentStore):
 
     def _listed_sql(self, coll: schema.Collection) -> list[tuple[str, str]]:
         """(remove a document's rows, insert them from its JSON body) for each side table of the collection."""
-        out = []
-        for name, f in coll.fields.items():
-            if _listed(f):
-                side = self._table(coll.name, f"__{name}")
-                out.append(
-                    (
-                        f"DELETE FROM {side} WHERE rid = ?",
-                        f"INSERT OR IGNORE INTO {side} (rid, value) SELECT ?, value "
-                        f"FROM json_each(?, '{_json_path(f.path)}') WHERE value IS NOT NULL",
-                    )
-                )
-        return out
+        return [
+            (
+                f"DELETE FROM {self._side(coll.name, name)} WHERE rid = ?",
+                f"INSERT OR IGNORE INTO {self._side(coll.name, name)} (rid, value) SELECT ?, value "
+                f"FROM json_each(?, '{_json_path(f.path)}') WHERE value IS NOT NULL",
+            )
+            for name, f in _listed_fields(coll)
+        ]
 
     def delete(self, collection: str, doc_id: str) -> bool:
         coll = checked.collection(collection)
@@ -539,6 +544,11 @@ def _order(q: checked.CheckedQuery, columns: list[str], id_column: str) -> str:
     """ORDER BY terms for the query's sort over `columns`; missing values last, ties by id."""
     terms = [f"{c} DESC" if s.descending else f"{c} ASC NULLS LAST" for s, c in zip(q.sort, columns, strict=True)]
     return ", ".join([*terms, f"{id_column} ASC"])
+
+
+def _row_order(q: checked.CheckedQuery) -> str:
+    """ORDER BY terms for the query's sort over the table's own columns (aliased t)."""
+    return _order(q, [f"t.{_column(s.name)}" for s in q.sort], "t.id")
 
 
 def _doc(row: tuple[str, int, str]) -> Doc:
