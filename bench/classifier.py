@@ -36,7 +36,7 @@ from pathlib import Path
 from bench.results import write_result
 from classifier.brands import forget_spellings
 from classifier.evaluate import DEFAULT_DATA, to_brand, to_listing
-from classifier.model import seed_brands, seed_rows, train_seed
+from classifier.model import TrainedModel, seed_brands, seed_rows, train_seed
 from classifier.scoring import Scorer
 from kcnguard.records import Brand, Listing
 
@@ -56,6 +56,13 @@ def corpus(n: int) -> tuple[list[Brand], list[Listing], str]:
 
 def _p99(sorted_ms: list[float]) -> float:
     return round(sorted_ms[max(0, int(len(sorted_ms) * 0.99) - 1)], 3)
+
+
+def forget_readings(model: TrainedModel) -> None:
+    """Nothing read before may help a cold round: the model's text columns and the matched-name spellings
+    are kept across scorers, and the batch rounds fill them with these very texts."""
+    model.forget_texts()
+    forget_spellings()
 
 
 def latencies(scorer: Scorer, listings: list[Listing]) -> tuple[list[float], list[float]]:
@@ -100,17 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     distinct = list({(x.title, x.description, x.query_brand_id): x for x in listings}.values())
     cold_cpu = []
     for _ in range(max(args.rounds, 5)):
-        # Nothing read before may help: the model's text columns and the matched-name spellings are kept
-        # across scorers, and the batch rounds above filled them with these very texts.
-        scorer.model.forget_texts()
-        forget_spellings()
+        forget_readings(scorer.model)
         fresh = Scorer(brands, scorer.model)
         c0 = time.process_time()
         for i in range(0, len(distinct), args.batch):
             fresh.judge_many(distinct[i : i + args.batch])
         cold_cpu.append(time.process_time() - c0)
-    scorer.model.forget_texts()
-    forget_spellings()
+    forget_readings(scorer.model)
     _, cold_single_cpu_ms = latencies(Scorer(brands, scorer.model), distinct[: args.single])
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

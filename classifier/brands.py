@@ -163,10 +163,6 @@ def _last_match(regex: re.Pattern[str] | None, haystack: str) -> re.Match[str] |
     return last[0] if last else first
 
 
-def _phrases(ascii_and_typed: list[str], unaccented: list[str]) -> _Phrases:
-    return _Phrases(ascii_and_typed, unaccented)
-
-
 class DeviceLists:
     """A brand named as one item of a list of the devices a product works with: 'tai nghe … IP, pc, samsung'.
 
@@ -269,11 +265,11 @@ def _quote_list(text: str, item_start: int, item_end: int, start: int, end: int)
 class DescriptiveRules:
     def __init__(self, data: dict[str, Any]) -> None:
         self.max_gap = int(data.get("max_gap_tokens", 4))
-        self._connectors = _phrases(data["connectors"], data.get("unaccented_connectors", []))
-        self._accessories = _phrases(data["accessories"], data.get("unaccented_accessories", []))
+        self._connectors = _Phrases(data["connectors"], data.get("unaccented_connectors", []))
+        self._accessories = _Phrases(data["accessories"], data.get("unaccented_accessories", []))
         self.accessory_categories = [fold(c) for c in data.get("accessory_categories", [])]
         self.after_tokens = int(data.get("accessory_after_tokens", 3))
-        self._accessories_after = _phrases(data.get("accessories_after", []), [])
+        self._accessories_after = _Phrases(data.get("accessories_after", []), [])
         # Asked for every mention of a brand; a registry has few categories, so each is folded once.
         self._makes_accessories: dict[str, bool] = {}
         self.lists = DeviceLists(data, self._connectors)

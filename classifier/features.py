@@ -163,8 +163,6 @@ class FeatureExtractor:
         # re-crawl, is read once.
         self._reads: dict[str, tuple[list[TermHit], str, list[TermHit]]] = {}
         self._masked: dict[tuple[str, str], str] = {}
-        # Each brand's lowest reference price is read for every judgement; found once per registry brand.
-        self._reference_prices = {b.brand_id: (b, b.min_reference_price_vnd) for b in matcher.brands.values()}
 
     def extract(self, listing: Listing, match: BrandMatch, text: Normalized | None = None) -> Features:
         text = text or normalize(listing_text(listing))
@@ -179,8 +177,7 @@ class FeatureExtractor:
             signals[OBFUSCATED_BRAND] = 1.0
         if match.abbreviated:
             signals[ABBREVIATED_BRAND] = 1.0
-        known = self._reference_prices.get(brand.brand_id)
-        reference = known[1] if known is not None and known[0] is brand else brand.min_reference_price_vnd
+        reference = brand.min_reference_price_vnd
         ratio = None
         # Only a VND price compares with a VND reference; a missing or zero price says nothing.
         if listing.currency == "VND" and listing.price and reference:
@@ -191,10 +188,7 @@ class FeatureExtractor:
                 # How deep the discount goes: 10% of the reference is further from genuine than 29%.
                 signals[f"{bucket}=depth"] = min(MAX_PRICE_DEPTH, -math.log(ratio))
         seller = listing.seller
-        # Most brands register no official seller: no need to ask then.
-        official = seller.official or (
-            bool(brand.official_sellers) and brand.is_official_seller(listing.marketplace, seller.id, seller.name)
-        )
+        official = seller.official or brand.is_official_seller(listing.marketplace, seller.id, seller.name)
         if official:
             signals[OFFICIAL_SELLER] = 1.0
         seller_terms: list[TermHit] = []

@@ -122,12 +122,11 @@ def _listing_key_of(scored: dict[str, Any]) -> str:
     return listing_key(scored["listing"]["marketplace"], scored["listing"]["listing_id"])
 
 
-def _crawl_item(body: dict[str, Any], status: str, case: CaseRef | None, lang: str) -> QueueItem:
+def _crawl_item(body: dict[str, Any], key: str, status: str, case: CaseRef | None, lang: str) -> QueueItem:
     """A queue row read straight from a stored score. The store holds validated records only, and reading
     each back as a ScoredListing (its listing, seller and every reason checked again) cost more than the
-    rest of a page; the row itself is still validated as a QueueItem."""
+    rest of a page; the row itself is still validated as a QueueItem. `key` is its listing's key."""
     listing = body["listing"]
-    key = _listing_key_of(body)
     top = sorted(body.get("reasons") or [], key=lambda r: -abs(r["weight"]))[:QUEUE_REASONS]
     return QueueItem(
         source="crawl",
@@ -199,13 +198,14 @@ def queue(store: Store, principal: Principal, filters: QueueFilters, page: PageR
         total += docs_page.total
         capped = docs_page.total_capped
         # The case (read by id, so current) is the truth; the score's mirrored status only serves the filter.
-        ids = [Case.make_id(_listing_key_of(d.body), d.body["brand_id"]) for d in docs_page.docs]
+        keys = [_listing_key_of(d.body) for d in docs_page.docs]
+        ids = [Case.make_id(key, d.body["brand_id"]) for key, d in zip(keys, docs_page.docs, strict=True)]
         states = store.case_states(ids) if ids else {}
-        for doc, case_id in zip(docs_page.docs, ids, strict=True):
+        for doc, key, case_id in zip(docs_page.docs, keys, ids, strict=True):
             found = states.get(case_id)
             status = found[1] if found else doc.body.get("review_status") or "new"
             ref = CaseRef(case_id=case_id, state=found[0]) if found else None
-            items.append(_crawl_item(doc.body, status, ref, lang))
+            items.append(_crawl_item(doc.body, key, status, ref, lang))
     return QueuePage(items=items, total=total, total_capped=capped, limit=page.limit, offset=page.offset, lang=lang)
 
 
