@@ -155,18 +155,8 @@ _FACTS: dict[str, Callable[[str, Evidence], tuple[str, str]]] = {
 }
 
 
-def _fact(code: str, evidence: Evidence) -> tuple[str, str]:
-    fact = _FACTS.get(code)
-    return fact(evidence.match.brand.name, evidence) if fact is not None else (code, code)
-
-
-def signal_reason(code: str, weight: float, evidence: Evidence) -> Explanation:
-    vi, en = _fact(code, evidence)
-    return _reason(code, weight, vi, en)
-
-
 def signal_reasons(chosen: list[tuple[str, float]], evidence: Evidence) -> list[Explanation]:
-    """signal_reason of each (code, weight) of one judgement, the brand's name looked up once."""
+    """The reason of each (signal code, weight) of one judgement, in words read from its evidence."""
     brand = evidence.match.brand.name
     reasons = []
     for code, weight in chosen:
@@ -181,13 +171,9 @@ def quote_ngram(ngram: str) -> tuple[str, str]:
     return _quote([ngram.replace(f.BRAND_TOKEN, "<thương hiệu>")]), _quote([ngram.replace(f.BRAND_TOKEN, "<brand>")])
 
 
-def text_reason(ngrams: list[tuple[str, float]], pushing_up: bool) -> Explanation:
-    return quoted_text_reason([quote_ngram(n) for n, _ in ngrams], sum(w for _, w in ngrams), pushing_up)
-
-
 def quoted_text_reason(quoted: list[tuple[str, str]], weight: float, pushing_up: bool) -> Explanation:
-    """text_reason from n-grams already quoted by quote_ngram and their summed weight (a scorer quotes
-    each n-gram of its model once, not once per listing)."""
+    """The reason of the n-grams that pushed a score one way, given quoted by quote_ngram (a scorer
+    quotes each n-gram of its model once, not once per listing) and their summed weight."""
     words = ", ".join([vi for vi, _ in quoted])
     words_en = ", ".join([en for _, en in quoted])
     if pushing_up:
