@@ -154,23 +154,28 @@ class Scorer:
         # Each stored value times its column's coefficient: the same products matrix.multiply gives.
         contributions = matrix.data * (model.coef * model.scale)[columns]
         indptr = matrix.indptr
-        # Only the n-grams of some weight can be quoted (never the masks, which are signals of their own).
+        # Per row, the signal columns come first; after them, only the n-grams of some weight can be
+        # quoted (never the masks, which are signals of their own). Both found for the whole batch.
+        signal_ends = (indptr[:-1] + np.diff(np.searchsorted(np.flatnonzero(columns < n_signals), indptr))).tolist()
         quotable = np.flatnonzero(
             (columns >= n_signals) & (np.abs(contributions) >= MIN_REASON_WEIGHT / 2) & ~self._unquoted[columns]
         )
-        signals = _signal_choices(columns, indptr, contributions, n_signals, self._codes)
-        choices = _ngram_choices(quotable, indptr, contributions, columns)
-        text_reasons, quoted = self._text_reasons, self._quoted
+        quotable_bounds = np.searchsorted(quotable, indptr).tolist()
+        quotable_list, weights, columns_all = quotable.tolist(), contributions.tolist(), columns.tolist()
+        starts = indptr.tolist()
+        text_reasons, quoted, codes = self._text_reasons, self._quoted, self._codes
         out = []
         for i, feats in enumerate(rows):
-            reasons = signal_reasons(signals.get(i, []), feats.evidence)
+            by_code: dict[str, float] = {}
+            for k in range(starts[i], signal_ends[i]):
+                code = codes[columns_all[k]]
+                by_code[code] = by_code.get(code, 0.0) + weights[k]
+            reasons = signal_reasons(_strongest_signals(by_code), feats.evidence)
             # The n-grams are read from the text alone: their reasons are written once per distinct text.
             said = text_reasons.get(feats.text)
             if said is None:
-                said = [
-                    quoted_text_reason([quoted[c] for c in chosen], weight, pushing_up)
-                    for chosen, weight, pushing_up in choices.get(i, ())
-                ]
+                row_quotable = quotable_list[quotable_bounds[i] : quotable_bounds[i + 1]]
+                said = _ngram_reasons([(columns_all[k], weights[k]) for k in row_quotable], quoted)
                 if len(text_reasons) >= TEXT_CACHE:
                     text_reasons.clear()
                 text_reasons[feats.text] = said
@@ -205,46 +210,30 @@ def _no_mention_reason(feats: Features, score: float) -> Explanation:
     )
 
 
-def _signal_choices(
-    columns: np.ndarray, indptr: np.ndarray, contributions: np.ndarray, n_signals: int, codes: list[str]
-) -> dict[int, list[tuple[str, float]]]:
-    """Per row (absent when it has none): the MAX_SIGNAL_REASONS strongest (code, summed weight) of weight at
-    least MIN_REASON_WEIGHT, strongest first; a code's weight is the sum of its columns' contributions."""
-    weights, columns_all, starts = contributions.tolist(), columns.tolist(), indptr.tolist()
-    choices: dict[int, list[tuple[str, float]]] = {}
-    for i in range(len(starts) - 1):
-        by_code: dict[str, float] = {}
-        for k in range(starts[i], starts[i + 1]):
-            if columns_all[k] < n_signals:
-                code = codes[columns_all[k]]
-                by_code[code] = by_code.get(code, 0.0) + weights[k]
-        strongest = [(code, w) for code, w in sorted(by_code.items(), key=_by_size) if abs(w) >= MIN_REASON_WEIGHT]
-        if strongest:
-            choices[i] = strongest[:MAX_SIGNAL_REASONS]
-    return choices
+def _strongest_signals(by_code: dict[str, float]) -> list[tuple[str, float]]:
+    """The MAX_SIGNAL_REASONS strongest (code, summed weight) of weight at least MIN_REASON_WEIGHT, strongest first."""
+    return [(code, w) for code, w in sorted(by_code.items(), key=_by_size) if abs(w) >= MIN_REASON_WEIGHT][
+        :MAX_SIGNAL_REASONS
+    ]
 
 
-def _ngram_choices(
-    quotable: np.ndarray, indptr: np.ndarray, contributions: np.ndarray, columns: np.ndarray
-) -> dict[int, list[tuple[list[int], float, bool]]]:
-    """Per row (absent when it has none): at most one n-gram reason per direction, up first, as (the columns
-    quoted, their summed weight, pushing up): the MAX_NGRAMS largest that pushed that way, kept when their
-    sum is at least MIN_REASON_WEIGHT. `quotable` are the matrix positions of the n-grams that may be quoted."""
-    bounds = np.searchsorted(quotable, indptr).tolist()
-    quotable_list, weights, columns_all = quotable.tolist(), contributions.tolist(), columns.tolist()
-    choices: dict[int, list[tuple[list[int], float, bool]]] = {}
-    for i in range(len(bounds) - 1):
-        ngrams = [(columns_all[k], weights[k]) for k in quotable_list[bounds[i] : bounds[i + 1]]]
-        for pushing_up in (True, False):
-            chosen = [cw for cw in ngrams if (cw[1] > 0) == pushing_up]
-            if not chosen:
-                continue
-            if len(chosen) > 1:
-                chosen = sorted(chosen, key=_by_size)[:MAX_NGRAMS]
-            weight = sum(w for _, w in chosen)
-            if abs(weight) >= MIN_REASON_WEIGHT:
-                choices.setdefault(i, []).append(([c for c, _ in chosen], weight, pushing_up))
-    return choices
+def _ngram_reasons(ngrams: list[tuple[int, float]], quoted: list[tuple[str, str]]) -> list[Explanation]:
+    """At most one reason per direction, up first, quoting the MAX_NGRAMS largest n-grams that pushed that
+    way, kept when their summed weight is at least MIN_REASON_WEIGHT.
+
+    `ngrams` are (column, weight) of a row's quotable n-grams, in column order (none is zero);
+    `quoted` is each column as quote_ngram writes it."""
+    reasons = []
+    for pushing_up in (True, False):
+        chosen = [cw for cw in ngrams if (cw[1] > 0) == pushing_up]
+        if not chosen:
+            continue
+        if len(chosen) > 1:
+            chosen = sorted(chosen, key=_by_size)[:MAX_NGRAMS]
+        weight = sum(w for _, w in chosen)
+        if abs(weight) >= MIN_REASON_WEIGHT:
+            reasons.append(quoted_text_reason([quoted[c] for c, _ in chosen], weight, pushing_up))
+    return reasons
 
 
 def _by_size(item: tuple[object, float]) -> float:
