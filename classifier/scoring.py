@@ -93,22 +93,36 @@ class Scorer:
         return self.score_many([listing])
 
     def features(self, listings: Sequence[Listing]) -> list[tuple[Listing, Features]]:
-        """Features per brand each listing concerns; one naming no brand, and not crawled for one, has none."""
-        pairs = []
-        matches, extract = self._matches, self.extractor.extract
-        for listing in listings:
-            key = (listing.title, listing.description, listing.query_brand_id)
-            known = matches.get(key)
-            if known is None:
-                text = normalize(listing_text(listing))
-                known = (text, self.matcher.match(listing, text))
-                if len(matches) >= TEXT_CACHE:
-                    matches.clear()
-                matches[key] = known
-            text = known[0]
-            for match in known[1]:
-                pairs.append((listing, extract(listing, match, text)))
-        return pairs
+        """Features per brand each listing concerns; one naming no brand, and not crawled for one, has none.
+
+        Done stage by stage over the batch (every text normalised, then every text matched, then
+        every judgement's features read), not listing by listing: each stage's code then stays
+        hot in the processor's caches, which measured about a tenth faster on new texts."""
+        kept = self._matches
+        keys = [(listing.title, listing.description, listing.query_brand_id) for listing in listings]
+        read: dict[tuple[str, str | None, str | None], tuple[Normalized, list[BrandMatch]]] = {}
+        new: dict[tuple[str, str | None, str | None], Listing] = {}
+        for key, listing in zip(keys, listings, strict=True):
+            known = kept.get(key)
+            if known is not None:
+                read[key] = known
+            elif key not in new:
+                new[key] = listing
+        if new:
+            texts = [normalize(listing_text(listing)) for listing in new.values()]
+            match = self.matcher.match
+            found = [match(listing, text) for listing, text in zip(new.values(), texts, strict=True)]
+            if len(kept) + len(new) > TEXT_CACHE:
+                kept.clear()
+            for key, text, matches in zip(new, texts, found, strict=True):
+                read[key] = kept[key] = (text, matches)
+        extract = self.extractor.extract
+        return [
+            (listing, extract(listing, match, text))
+            for listing, key in zip(listings, keys, strict=True)
+            for text, matches in (read[key],)
+            for match in matches
+        ]
 
     def judge_many(self, listings: Sequence[Listing]) -> list[Judgement]:
         """Scores and reasons without building records: what batch scoring of files uses."""
