@@ -185,16 +185,28 @@ class DeviceLists:
             longest = sorted(words, key=len, reverse=True)
             parts += [rf"(?<![^\W_]){re.escape(w)}(?![^\W_])" for w in longest]
         self._separator = re.compile("|".join(parts)) if parts else None
+        # How far past a place a separator opening before it can reach: its longest word and the one
+        # character its end boundary looks at.
+        self._reach = max((len(w) for w in words), default=1) + 1
         self.max_tokens = int(data.get("list_item_max_tokens", 4))
         self.max_gap = int(data.get("max_gap_tokens", 4))
         self._devices = {" ".join(fold(d).split()) for d in data.get("list_devices", [])}
         self._platforms = {" ".join(fold(d).split()) for d in data.get("list_platforms", [])}
         self._connectors = connectors
 
-    def first_separator(self, folded: str) -> int | None:
-        """Where the text's first item ends (its first separator starts); None when nothing separates items."""
-        first = self._separator.search(folded) if self._separator is not None else None
-        return first.start() if first is not None else None
+    def first_separator(self, folded: str, before: int | None = None) -> int | None:
+        """Where the text's first item ends (its first separator starts); None when nothing separates items.
+
+        With `before`, only a separator opening before that place is looked for (None when none
+        does), and the text is read only as far as such a separator can reach: a brand is mostly
+        named at a title's start, and the rest of the title need not be scanned."""
+        if self._separator is None:
+            return None
+        end = len(folded) if before is None else min(len(folded), before + self._reach)
+        first = self._separator.search(folded, 0, end)
+        if first is None or (before is not None and first.start() >= before):
+            return None
+        return first.start()
 
     def phrase(self, text: str, folded: str, start: int, end: int, first_separator: int | None) -> str | None:
         """The list (as typed, up to the mention) when the mention at text[start:end] is an item of a device list.
@@ -410,9 +422,16 @@ class BrandMatcher:
         negated = self._negated(brand, text)
         if negated:
             return BrandMatch(brand, name_found=False, negated_by=negated, via_query=via_query)
-        names = tuple(dict.fromkeys(text.lower[s:e] for s, e, _ in plain_hits))
-        # Judged on the words as written: "s.amsung" is a disguise even when "samsung" is the alias it hit.
-        alias_disguise = next((text.lower[s:e] for s, e, _ in plain_hits if _disguised(text.folded[s:e])), None)
+        lower, folded = text.lower, text.folded
+        if len(plain_hits) == 1:
+            # Most listings name the brand once: the same names and disguise, without the generators.
+            s, e, _ = plain_hits[0]
+            names: tuple[str, ...] = (lower[s:e],)
+            alias_disguise = names[0] if _disguised(folded[s:e]) else None
+        else:
+            names = tuple(dict.fromkeys(lower[s:e] for s, e, _ in plain_hits))
+            # Judged on the words as written: "s.amsung" is a disguise even when "samsung" is the alias it hit.
+            alias_disguise = next((lower[s:e] for s, e, _ in plain_hits if _disguised(folded[s:e])), None)
         hidden_form = None
         if hidden_hit is not None:
             hidden_form = text.deobfuscated[hidden_hit[0] : hidden_hit[1]]
@@ -420,15 +439,17 @@ class BrandMatcher:
         obfuscated_form = alias_disguise or hidden_form
         # The title's mentions are the ones found already when the title is the whole text.
         descriptive_phrase = self._descriptive(brand, title, plain_hits if title is text else None)
+        # Positional: a dataclass is built faster so, and one is built per listing and brand.
         return BrandMatch(
             brand,
-            name_found=True,
-            names=names,
-            obfuscated=obfuscated_form is not None,
-            obfuscated_form=_original_spelling(text, obfuscated_form),
-            descriptive=descriptive_phrase is not None,
-            descriptive_phrase=descriptive_phrase,
-            via_query=via_query,
+            True,  # name_found
+            names,
+            obfuscated_form is not None,
+            None if obfuscated_form is None else _original_spelling(text, obfuscated_form),
+            descriptive_phrase is not None,
+            descriptive_phrase,
+            None,  # negated_by
+            via_query,
         )
 
     def _negated(self, brand: Brand, text: Normalized) -> str | None:
@@ -477,7 +498,11 @@ class BrandMatcher:
         if quiet and makes_accessories:
             return None
         # A brand that makes accessories is its own product in any list: only others' lists are read.
-        list_from = None if makes_accessories else rules.lists.first_separator(folded)
+        # phrase() reads a list only for a mention after the first separator: one before the last
+        # mention is all that needs finding.
+        list_from = None
+        if mentions and not makes_accessories:
+            list_from = rules.lists.first_separator(folded, before=max(start for start, _, _ in mentions))
         for i, (start, end, _) in enumerate(sorted(mentions)):
             phrase = None if quiet else rules.phrase_before(text[:start], folded[:start], brand, first=i == 0)
             if not phrase and list_from is not None:
