@@ -297,6 +297,14 @@ class DescriptiveRules:
         boundary, and every phrase opens and closes on a letter or digit (else no shortcut)."""
         return self._any_phrase is None or self._any_phrase.search(title.folded) is not None
 
+    def may_describe_before(self, title: Normalized, upto: int) -> bool:
+        """may_describe, for windows that all end by `upto`: the title is read only that far.
+
+        Cut there, the text may show a phrase that the whole title does not (the end boundary is
+        then checked against the cut), never the reverse: a phrase in a window ending by `upto`
+        examines no character past it. A phrase shown wrongly only means the windows are read."""
+        return self._any_phrase is None or self._any_phrase.search(title.folded, 0, upto) is not None
+
     def makes_accessories(self, brand: Brand) -> bool:
         category = brand.category or ""
         known = self._makes_accessories.get(category)
@@ -494,7 +502,12 @@ class BrandMatcher:
         rules = self.rules
         makes_accessories = rules.makes_accessories(brand)
         # Windows of the de-obfuscated text are not runs of nfc_lower's text: may_describe holds only for these.
-        quiet = text is title.lower and not rules.may_describe(title)
+        # The windows read lie before a mention, or in the words after the first one.
+        quiet = (
+            text is title.lower
+            and bool(mentions)
+            and not rules.may_describe_before(title, _windows_end(text, mentions, rules.after_tokens))
+        )
         if quiet and makes_accessories:
             return None
         # A brand that makes accessories is its own product in any list: only others' lists are read.
@@ -514,6 +527,21 @@ class BrandMatcher:
                 if phrase:
                     return phrase
         return None
+
+
+def _windows_end(text: str, mentions: list[tuple[int, int, _Name]], after_tokens: int) -> int:
+    """Where the windows _descriptive reads end, in a single-spaced text: the last mention's start, or
+    the end of the `after_tokens` words after the first mention, whichever is later."""
+    first_end = min(mentions)[1]
+    stop = first_end
+    for _ in range(after_tokens):
+        if stop >= len(text):
+            break
+        if text[stop] == " ":
+            stop += 1
+        space = text.find(" ", stop)
+        stop = len(text) if space < 0 else space
+    return max(stop, max(start for start, _, _ in mentions))
 
 
 def _original_spelling(text: Normalized, form: str | None) -> str | None:
