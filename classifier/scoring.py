@@ -174,9 +174,8 @@ class Scorer:
         quotable = np.flatnonzero(
             (columns >= n_signals) & (np.abs(contributions) >= MIN_REASON_WEIGHT / 2) & ~self._unquoted[columns]
         )
-        quotable_bounds = np.searchsorted(quotable, indptr).tolist()
-        quotable_list, weights, columns_all = quotable.tolist(), contributions.tolist(), columns.tolist()
-        starts = indptr.tolist()
+        ngrams = _ngram_choices(indptr, columns[quotable], contributions[quotable], np.searchsorted(quotable, indptr))
+        weights, columns_all, starts = contributions.tolist(), columns.tolist(), indptr.tolist()
         text_reasons, quoted, codes = self._text_reasons, self._quoted, self._codes
         out = []
         for i, feats in enumerate(rows):
@@ -188,8 +187,10 @@ class Scorer:
             # The n-grams are read from the text alone: their reasons are written once per distinct text.
             said = text_reasons.get(feats.text)
             if said is None:
-                row_quotable = quotable_list[quotable_bounds[i] : quotable_bounds[i + 1]]
-                said = _ngram_reasons([(columns_all[k], weights[k]) for k in row_quotable], quoted)
+                said = [
+                    quoted_text_reason([quoted[c] for c in chosen], weight, pushing_up)
+                    for pushing_up, chosen, weight in ngrams.get(i, ())
+                ]
                 if len(text_reasons) >= TEXT_CACHE:
                     text_reasons.clear()
                 text_reasons[feats.text] = said
@@ -201,6 +202,41 @@ class Scorer:
             reasons.sort(key=_strongest_first)
             out.append(Explained(score, reasons))
         return out
+
+
+def _ngram_choices(
+    indptr: np.ndarray, columns: np.ndarray, weights: np.ndarray, bounds: np.ndarray
+) -> dict[int, list[tuple[bool, list[int], float]]]:
+    """Per row, the n-grams each of its text reasons quotes: at most one reason per direction, up first,
+    quoting the MAX_NGRAMS largest n-grams that pushed that way (ties in column order), kept when
+    their summed weight is at least MIN_REASON_WEIGHT. Chosen for the whole batch at once.
+
+    `columns` and `weights` are the quotable n-grams of every row, row after row and in column order
+    within one (none is zero); `bounds` is where each row's begin, as indptr for the matrix."""
+    if not len(columns):
+        return {}
+    owner = np.repeat(np.arange(len(indptr) - 1), np.diff(bounds))
+    # A group is one row's n-grams pushing one way: up (0) before down (1), within one the largest first.
+    # lexsort is stable, so equal sizes keep their column order, as Python's sorted() keeps it.
+    group = owner * 2 + (weights <= 0)
+    order = np.lexsort((-np.abs(weights), group))
+    group, columns, weights = group[order], columns[order], weights[order]
+    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+    rank = np.arange(len(group)) - np.repeat(starts, np.diff(np.append(starts, len(group))))
+    kept = rank < MAX_NGRAMS
+    group, columns = group[kept], columns[kept]
+    opens = np.concatenate([[True], group[1:] != group[:-1]])
+    # bincount adds each group's weights one after another from 0.0, as sum() over them does.
+    sums = np.bincount(np.cumsum(opens) - 1, weights[kept])
+    firsts = np.flatnonzero(opens)
+    ends = np.append(firsts[1:], len(group))
+    chosen: dict[int, list[tuple[bool, list[int], float]]] = {}
+    column_list, group_list = columns.tolist(), group.tolist()
+    for first, end, weight in zip(firsts.tolist(), ends.tolist(), sums.tolist(), strict=True):
+        if abs(weight) >= MIN_REASON_WEIGHT:
+            row, down = divmod(group_list[first], 2)
+            chosen.setdefault(row, []).append((not down, column_list[first:end], weight))
+    return chosen
 
 
 def _strongest_first(reason: Explanation) -> float:
@@ -229,25 +265,6 @@ def _strongest_signals(by_code: dict[str, float]) -> list[tuple[str, float]]:
     return [(code, w) for code, w in sorted(by_code.items(), key=_by_size) if abs(w) >= MIN_REASON_WEIGHT][
         :MAX_SIGNAL_REASONS
     ]
-
-
-def _ngram_reasons(ngrams: list[tuple[int, float]], quoted: list[tuple[str, str]]) -> list[Explanation]:
-    """At most one reason per direction, up first, quoting the MAX_NGRAMS largest n-grams that pushed that
-    way, kept when their summed weight is at least MIN_REASON_WEIGHT.
-
-    `ngrams` are (column, weight) of a row's quotable n-grams, in column order (none is zero);
-    `quoted` is each column as quote_ngram writes it."""
-    reasons = []
-    for pushing_up in (True, False):
-        chosen = [cw for cw in ngrams if (cw[1] > 0) == pushing_up]
-        if not chosen:
-            continue
-        if len(chosen) > 1:
-            chosen = sorted(chosen, key=_by_size)[:MAX_NGRAMS]
-        weight = sum(w for _, w in chosen)
-        if abs(weight) >= MIN_REASON_WEIGHT:
-            reasons.append(quoted_text_reason([quoted[c] for c, _ in chosen], weight, pushing_up))
-    return reasons
 
 
 def _by_size(item: tuple[object, float]) -> float:
