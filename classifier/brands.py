@@ -499,24 +499,24 @@ class BrandMatcher:
             text = title.deobfuscated
             folded = fold_lower(text)
             mentions = self._own_hidden[brand.brand_id].find(text)
+        if not mentions:
+            return None
         rules = self.rules
         makes_accessories = rules.makes_accessories(brand)
+        mentions = sorted(mentions)
+        last_start = mentions[-1][0]
         # Windows of the de-obfuscated text are not runs of nfc_lower's text: may_describe holds only for these.
         # The windows read lie before a mention, or in the words after the first one.
-        quiet = (
-            text is title.lower
-            and bool(mentions)
-            and not rules.may_describe_before(title, _windows_end(text, mentions, rules.after_tokens))
+        quiet = text is title.lower and not rules.may_describe_before(
+            title, max(last_start, _words_end(text, mentions[0][1], rules.after_tokens))
         )
         if quiet and makes_accessories:
             return None
         # A brand that makes accessories is its own product in any list: only others' lists are read.
         # phrase() reads a list only for a mention after the first separator: one before the last
         # mention is all that needs finding.
-        list_from = None
-        if mentions and not makes_accessories:
-            list_from = rules.lists.first_separator(folded, before=max(start for start, _, _ in mentions))
-        for i, (start, end, _) in enumerate(sorted(mentions)):
+        list_from = None if makes_accessories else rules.lists.first_separator(folded, before=last_start)
+        for i, (start, end, _) in enumerate(mentions):
             phrase = None if quiet else rules.phrase_before(text[:start], folded[:start], brand, first=i == 0)
             if not phrase and list_from is not None:
                 phrase = rules.lists.phrase(text, folded, start, end, list_from)
@@ -529,19 +529,17 @@ class BrandMatcher:
         return None
 
 
-def _windows_end(text: str, mentions: list[tuple[int, int, _Name]], after_tokens: int) -> int:
-    """Where the windows _descriptive reads end, in a single-spaced text: the last mention's start, or
-    the end of the `after_tokens` words after the first mention, whichever is later."""
-    first_end = min(mentions)[1]
-    stop = first_end
-    for _ in range(after_tokens):
+def _words_end(text: str, at: int, count: int) -> int:
+    """Where the first `count` words of text[at:] end, in a single-spaced text (what accessory_after reads)."""
+    stop = at
+    for _ in range(count):
         if stop >= len(text):
             break
         if text[stop] == " ":
             stop += 1
         space = text.find(" ", stop)
         stop = len(text) if space < 0 else space
-    return max(stop, max(start for start, _, _ in mentions))
+    return stop
 
 
 def _original_spelling(text: Normalized, form: str | None) -> str | None:
