@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     distinct = list({(x.title, x.description, x.query_brand_id): x for x in listings}.values())
     cold_cpu = []
-    for _ in range(max(args.rounds, 5)):
+    for _ in range(max(args.rounds, 10)):
         forget_readings(scorer.model)
         fresh = Scorer(brands, scorer.model)
         c0 = time.process_time()

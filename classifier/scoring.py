@@ -174,9 +174,15 @@ class Scorer:
         quotable = np.flatnonzero(
             (columns >= n_signals) & (np.abs(contributions) >= MIN_REASON_WEIGHT / 2) & ~self._unquoted[columns]
         )
-        ngrams = _ngram_choices(indptr, columns[quotable], contributions[quotable], np.searchsorted(quotable, indptr))
-        weights, columns_all, starts = contributions.tolist(), columns.tolist(), indptr.tolist()
         text_reasons, quoted, codes = self._text_reasons, self._quoted, self._codes
+        # The n-grams are read from the text alone: their reasons are written once per distinct text.
+        kept = [text_reasons.get(feats.text) for feats in rows]
+        unread = np.fromiter((said is None for said in kept), dtype=bool, count=len(rows))
+        ngrams: dict[int, list[tuple[bool, list[int], float]]] = {}
+        if unread.any():
+            counts = np.diff(np.searchsorted(quotable, indptr))
+            ngrams = _ngram_choices(columns[quotable], contributions[quotable], counts, unread)
+        weights, columns_all, starts = contributions.tolist(), columns.tolist(), indptr.tolist()
         out = []
         for i, feats in enumerate(rows):
             by_code: dict[str, float] = {}
@@ -184,8 +190,7 @@ class Scorer:
                 code = codes[columns_all[k]]
                 by_code[code] = by_code.get(code, 0.0) + weights[k]
             reasons = signal_reasons(_strongest_signals(by_code), feats.evidence)
-            # The n-grams are read from the text alone: their reasons are written once per distinct text.
-            said = text_reasons.get(feats.text)
+            said = kept[i]
             if said is None:
                 said = [
                     quoted_text_reason([quoted[c] for c in chosen], weight, pushing_up)
@@ -205,17 +210,19 @@ class Scorer:
 
 
 def _ngram_choices(
-    indptr: np.ndarray, columns: np.ndarray, weights: np.ndarray, bounds: np.ndarray
+    columns: np.ndarray, weights: np.ndarray, counts: np.ndarray, rows: np.ndarray
 ) -> dict[int, list[tuple[bool, list[int], float]]]:
-    """Per row, the n-grams each of its text reasons quotes: at most one reason per direction, up first,
-    quoting the MAX_NGRAMS largest n-grams that pushed that way (ties in column order), kept when
-    their summed weight is at least MIN_REASON_WEIGHT. Chosen for the whole batch at once.
+    """Per row asked for, the n-grams each of its text reasons quotes: at most one reason per direction,
+    up first, quoting the MAX_NGRAMS largest n-grams that pushed that way (ties in column order), kept
+    when their summed weight is at least MIN_REASON_WEIGHT. Chosen for the whole batch at once.
 
     `columns` and `weights` are the quotable n-grams of every row, row after row and in column order
-    within one (none is zero); `bounds` is where each row's begin, as indptr for the matrix."""
+    within one (none is zero); `counts` is how many each row has; `rows` says which rows to read."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    asked = rows[owner]
+    owner, columns, weights = owner[asked], columns[asked], weights[asked]
     if not len(columns):
         return {}
-    owner = np.repeat(np.arange(len(indptr) - 1), np.diff(bounds))
     # A group is one row's n-grams pushing one way: up (0) before down (1), within one the largest first.
     # lexsort is stable, so equal sizes keep their column order, as Python's sorted() keeps it.
     group = owner * 2 + (weights <= 0)
