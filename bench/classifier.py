@@ -14,7 +14,8 @@ records before the clock starts. Measured:
   - cold: the same on each distinct listing text once, by a fresh Scorer per round with the
     model's and the brand matcher's kept readings dropped, so no reading is reused: the repeated
     corpus lets the per-text caches (titles repeat across re-crawls) answer most listings, and
-    this is the figure without them.
+    this is the figure without them. Best of at least 10 rounds: a round is only ~30 ms, and the
+    best of 5 still varied by ±5 % between runs.
 Throughput is listings per CPU-second of this process (time.process_time), the best of
 --rounds rounds, so that other work on a shared machine does not count against it; wall-clock
 figures are given beside it. Latencies are given both as wall time and as this thread's CPU time.
