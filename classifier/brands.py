@@ -194,25 +194,20 @@ class DeviceLists:
         self._platforms = {" ".join(fold(d).split()) for d in data.get("list_platforms", [])}
         self._connectors = connectors
 
-    def first_separator(self, folded: str, before: int | None = None) -> int | None:
-        """Where the text's first item ends (its first separator starts); None when nothing separates items.
-
-        With `before`, only a separator opening before that place is looked for (None when none
-        does), and the text is read only as far as such a separator can reach: a brand is mostly
+    def first_separator(self, folded: str, before: int) -> int | None:
+        """Where the text's first item ends (its first separator starts), when that is before `before`;
+        else None. The text is read only as far as such a separator can reach: a brand is mostly
         named at a title's start, and the rest of the title need not be scanned."""
         if self._separator is None:
             return None
-        end = len(folded) if before is None else min(len(folded), before + self._reach)
-        first = self._separator.search(folded, 0, end)
-        if first is None or (before is not None and first.start() >= before):
-            return None
-        return first.start()
+        first = self._separator.search(folded, 0, min(len(folded), before + self._reach))
+        return first.start() if first is not None and first.start() < before else None
 
     def phrase(self, text: str, folded: str, start: int, end: int, first_separator: int | None) -> str | None:
         """The list (as typed, up to the mention) when the mention at text[start:end] is an item of a device list.
 
-        `folded` is fold_lower(text); `first_separator` is first_separator(folded), found once for
-        all the mentions in a text."""
+        `folded` is fold_lower(text); `first_separator` is first_separator(folded, before) with `before`
+        the last mention's start, found once for all the mentions in a text."""
         if first_separator is None or start < first_separator:
             # The mention is in the first item (what the listing sells), as most are: no list to read.
             return None
@@ -287,22 +282,17 @@ class DescriptiveRules:
         self.lists = DeviceLists(data, self._connectors)
         self._any_phrase = _any_phrase([self._connectors, self._accessories, self._accessories_after])
 
-    def may_describe(self, title: Normalized) -> bool:
-        """False when phrase_before and accessory_after can find nothing anywhere in the title (most
-        titles): one scan of the whole title instead of a few on each mention's windows.
+    def may_describe(self, title: Normalized, upto: int) -> bool:
+        """False when phrase_before and accessory_after can find nothing in the title's windows that all
+        end by `upto` (most titles): one scan of the title that far instead of a few on each window.
 
         A window they read is a run of the title's words, cut from nfc_lower's single-spaced text,
-        and a phrase matching in it matches at the same place in the whole title: the boundaries
-        match alike, since a window's edges are a space, the title's ends or a brand mention's
-        boundary, and every phrase opens and closes on a letter or digit (else no shortcut)."""
-        return self._any_phrase is None or self._any_phrase.search(title.folded) is not None
-
-    def may_describe_before(self, title: Normalized, upto: int) -> bool:
-        """may_describe, for windows that all end by `upto`: the title is read only that far.
-
-        Cut there, the text may show a phrase that the whole title does not (the end boundary is
-        then checked against the cut), never the reverse: a phrase in a window ending by `upto`
-        examines no character past it. A phrase shown wrongly only means the windows are read."""
+        and a phrase matching in it matches at the same place in the title: the boundaries match
+        alike, since a window's edges are a space, the title's ends or a brand mention's boundary,
+        and every phrase opens and closes on a letter or digit (else no shortcut). Cut at `upto`,
+        the title may show a phrase that the whole title does not (the end boundary is then checked
+        against the cut), never the reverse: a phrase in a window ending by `upto` examines no
+        character past it. A phrase shown wrongly only means the windows are read."""
         return self._any_phrase is None or self._any_phrase.search(title.folded, 0, upto) is not None
 
     def makes_accessories(self, brand: Brand) -> bool:
@@ -507,7 +497,7 @@ class BrandMatcher:
         last_start = mentions[-1][0]
         # Windows of the de-obfuscated text are not runs of nfc_lower's text: may_describe holds only for these.
         # The windows read lie before a mention, or in the words after the first one.
-        quiet = text is title.lower and not rules.may_describe_before(
+        quiet = text is title.lower and not rules.may_describe(
             title, max(last_start, _words_end(text, mentions[0][1], rules.after_tokens))
         )
         if quiet and makes_accessories:
@@ -515,7 +505,7 @@ class BrandMatcher:
         # A brand that makes accessories is its own product in any list: only others' lists are read.
         # phrase() reads a list only for a mention after the first separator: one before the last
         # mention is all that needs finding.
-        list_from = None if makes_accessories else rules.lists.first_separator(folded, before=last_start)
+        list_from = None if makes_accessories else rules.lists.first_separator(folded, last_start)
         for i, (start, end, _) in enumerate(mentions):
             phrase = None if quiet else rules.phrase_before(text[:start], folded[:start], brand, first=i == 0)
             if not phrase and list_from is not None:

@@ -190,7 +190,8 @@ class Scorer:
                 code = codes[columns_all[k]]
                 by_code[code] = by_code.get(code, 0.0) + weights[k]
             reasons = signal_reasons(_strongest_signals(by_code), feats.evidence)
-            said = kept[i]
+            # A text new to this batch is kept once written: its other rows here read it.
+            said = kept[i] if kept[i] is not None else text_reasons.get(feats.text)
             if said is None:
                 said = [
                     quoted_text_reason([quoted[c] for c in chosen], weight, pushing_up)
@@ -228,11 +229,11 @@ def _ngram_choices(
     group = owner * 2 + (weights <= 0)
     order = np.lexsort((-np.abs(weights), group))
     group, columns, weights = group[order], columns[order], weights[order]
-    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+    starts = np.flatnonzero(_opens(group))
     rank = np.arange(len(group)) - np.repeat(starts, np.diff(np.append(starts, len(group))))
     kept = rank < MAX_NGRAMS
     group, columns = group[kept], columns[kept]
-    opens = np.concatenate([[True], group[1:] != group[:-1]])
+    opens = _opens(group)
     # bincount adds each group's weights one after another from 0.0, as sum() over them does.
     sums = np.bincount(np.cumsum(opens) - 1, weights[kept])
     firsts = np.flatnonzero(opens)
@@ -244,6 +245,11 @@ def _ngram_choices(
             row, down = divmod(group_list[first], 2)
             chosen.setdefault(row, []).append((not down, column_list[first:end], weight))
     return chosen
+
+
+def _opens(group: np.ndarray) -> np.ndarray:
+    """Whether each element of a sorted, non-empty array opens a run of equal values."""
+    return np.concatenate([[True], group[1:] != group[:-1]])
 
 
 def _strongest_first(reason: Explanation) -> float:
