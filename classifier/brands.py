@@ -17,7 +17,16 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, alternation, deobfuscate, fold, fold_lower, longest_first, normalize
+from classifier.normalize import (
+    Normalized,
+    PhraseScan,
+    alternation,
+    deobfuscate,
+    fold,
+    fold_lower,
+    longest_first,
+    normalize,
+)
 from kcnguard.records import Brand, Listing
 
 DESCRIPTIVE_FILE = "descriptive_patterns.json"
@@ -102,16 +111,14 @@ class _NameIndex:
         # Most matches are a spelling exactly as registered (words one space apart): those are looked up
         # as they are, without stripping them to letters and digits first.
         self.spelled = {" ".join(s.split()): self.owners[_compact(s)] for s, _ in spellings}
-        self.regex = alternation([s for s, _ in spellings])
+        self.scan = PhraseScan([s for s, _ in spellings])
 
     def find(self, haystack: str) -> list[tuple[int, int, _Name]]:
-        if self.regex is None:
-            return []
         spelled, owners = self.spelled, self.owners
         return [
-            (m.start(), m.end(), name)
-            for m in self.regex.finditer(haystack)
-            for name in spelled.get(m.group()) or owners.get(_compact(m.group()), ())
+            (start, end, name)
+            for start, end, found in self.scan.spans(haystack)
+            for name in spelled.get(found) or owners.get(_compact(found), ())
         ]
 
 
@@ -293,7 +300,7 @@ class DescriptiveRules:
         the title may show a phrase that the whole title does not (the end boundary is then checked
         against the cut), never the reverse: a phrase in a window ending by `upto` examines no
         character past it. A phrase shown wrongly only means the windows are read."""
-        return self._any_phrase is None or self._any_phrase.search(title.folded, 0, upto) is not None
+        return self._any_phrase is None or self._any_phrase.found_in(title.folded, upto)
 
     def makes_accessories(self, brand: Brand) -> bool:
         category = brand.category or ""
@@ -340,13 +347,13 @@ class DescriptiveRules:
         return found[1] if found else None
 
 
-def _any_phrase(phrases: list[_Phrases]) -> re.Pattern[str] | None:
+def _any_phrase(phrases: list[_Phrases]) -> PhraseScan | None:
     """One regex for DescriptiveRules.may_describe, or None when some phrase opens or closes on a
     character that is no letter or digit (its window edges could then match differently)."""
     readings = [" ".join(r.split()) for p in phrases for r in p.readings]
     if not all(r and r[0].isalnum() and r[-1].isalnum() for r in readings):
         return None
-    return alternation(readings) or re.compile(r"(?!)")
+    return PhraseScan(readings)
 
 
 @lru_cache(maxsize=1)
@@ -473,9 +480,9 @@ class BrandMatcher:
     def mask(self, brand_id: str, deobfuscated: str, token: str) -> str:
         """The de-obfuscated text with the brand's names replaced by one token."""
         index = self._own_hidden.get(brand_id)
-        if index is None or index.regex is None:
+        if index is None or index.scan.regex is None:
             return deobfuscated
-        return index.regex.sub(f" {token} ", deobfuscated)
+        return index.scan.regex.sub(f" {token} ", deobfuscated)
 
     def _descriptive(
         self, brand: Brand, title: Normalized, known: list[tuple[int, int, _Name]] | None = None

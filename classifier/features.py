@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from classifier.brands import BrandMatch, BrandMatcher, listing_text
 from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon, default_market_terms
-from classifier.normalize import Normalized, alternation, fold, normalize
+from classifier.normalize import Normalized, PhraseScan, fold, normalize
 from kcnguard.records import Listing
 
 # Price buckets against the brand's cheapest genuine product: below 30% is implausible for
@@ -156,7 +156,7 @@ class FeatureExtractor:
         self.seller_history = seller_history or NoSellerHistory()
         self.market = default_market_terms()
         # Most listings spell no term of either vocabulary: one scan of both says so.
-        self._any_term = alternation(self.lexicon.readings + self.market.readings)
+        self._any_term = PhraseScan(self.lexicon.readings + self.market.readings)
         self._sellers: dict[tuple[str, str], tuple[list[TermHit], bool]] = {}
         self._shops: dict[str, tuple[Normalized, list[TermHit]]] = {}
         # Read from the text alone: a listing naming several brands, or a title seen again on a
@@ -254,7 +254,7 @@ class FeatureExtractor:
         read = self._reads.get(text.original)
         if read is None:
             # None: either vocabulary may be spelled, each looks for itself; False: neither is.
-            spelled = None if self._any_term is not None and self._any_term.search(text.folded) else False
+            spelled = None if self._any_term.found_in(text.folded) else False
             if spelled is False and text.deobfuscated == text.folded:
                 # Most listings: no term spelled and no trick undone to hide one, so neither vocabulary
                 # finds anything and there is nothing to mask (what lexicon.read and find give then).

@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, alternation, fold, fold_lower, longest_first
+from classifier.normalize import Normalized, PhraseScan, fold, fold_lower, longest_first
 
 DATA_FILE = "counterfeit_terms.json"
 # Words that change what a price means without being counterfeit words ("cũ", "2hand").
@@ -51,12 +51,10 @@ class _Alternation:
         self.owner: dict[str, Term | None] = {}
         for spelling, term in spellings:
             self.owner.setdefault(_key(spelling), term)
-        self.regex = alternation([s for s, _ in spellings])
+        self.scan = PhraseScan([s for s, _ in spellings])
 
     def spans(self, haystack: str) -> list[tuple[int, int, Term | None]]:
-        if self.regex is None:
-            return []
-        return [(m.start(), m.end(), self.owner.get(_key(m.group()))) for m in self.regex.finditer(haystack)]
+        return [(start, end, self.owner.get(_key(found))) for start, end, found in self.scan.spans(haystack)]
 
 
 def _split(entries: list[tuple[str, Term | None, bool]]) -> tuple[_Alternation, _Alternation, _Alternation]:
@@ -94,7 +92,7 @@ class Lexicon:
         self._typed, self._folded, self._unaccented = _split(spellings)
         # Most listings hold no term at all: one scan of every reading at once says so.
         self.readings = _readings(spellings)
-        self._any_term = alternation(self.readings)
+        self._any_term = PhraseScan(self.readings)
         excluded = [(s, None, False) for s in data.get("exclusions", [])]
         excluded += [(s, None, True) for s in data.get("unaccented_exclusions", [])]
         self._x_typed, self._x_folded, self._x_unaccented = _split(excluded)
@@ -120,7 +118,7 @@ class Lexicon:
     def spelled_in(self, text: Normalized) -> bool:
         """False when no spelling of any term is in the typed or folded text (then find sees only
         terms hidden by spelling tricks)."""
-        return self._any_term is not None and self._any_term.search(text.folded) is not None
+        return self._any_term.found_in(text.folded)
 
     def read(self, text: Normalized, token: str, spelled: bool | None = None) -> tuple[list[TermHit], str]:
         """find(text) and mask(text.deobfuscated, token), looking for any term only once.
@@ -162,7 +160,7 @@ class Lexicon:
 
     def mask(self, folded: str, token: str) -> str:
         """A folded text with every counterfeit term replaced by one token (the term is a signal of its own)."""
-        regex = self._folded.regex
+        regex = self._folded.scan.regex
         return regex.sub(f" {token} ", folded) if regex is not None else folded
 
     def _hidden(self, text: Normalized, seen: set[str]) -> list[TermHit]:

@@ -87,3 +87,30 @@ def test_one_trie_regex_finds_what_each_phrase_alone_finds(text: str) -> None:
     assert combined <= alone
     for found in alone:
         assert any(found in longer for longer in combined), (found, combined)
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_phrase_scan_finds_the_alternations_matches(large: bool) -> None:
+    """PhraseScan's faster scan (a large vocabulary) and its plain one give regex.finditer's spans
+    and regex.search's answer, on texts built to trip boundaries: phrases ending on a symbol with
+    another right after, joiners, non-ASCII letters (which are no boundary) and symbols."""
+    import random
+
+    from classifier.normalize import PhraseScan, alternation
+
+    phrases = ["rep", "rep 1:1", "aaa+", "a+++", "+1", ".net", "sieu cap", "x-a5", "ốp"]
+    if large:
+        # Enough opening characters that alternation opens on the boundary and the scan is used.
+        phrases += [f"{c}{c}k" for c in "bcdfghjklmnoqtuvwyz"]
+    scan = PhraseScan(phrases)
+    regex = alternation(phrases)
+    assert regex is not None and (scan._ascii is not None) is large
+    pieces = [*phrases, " ", " ", "-", ".", "/", "_", "+", ":", "1", "ß", "中", "é", "(", "x", "Q", "rep", "aaa", "k"]
+    rng = random.Random(11)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        expected = [(m.start(), m.end(), m.group()) for m in regex.finditer(text)]
+        assert scan.spans(text) == expected, text
+        for endpos in (None, 0, rng.randint(0, len(text) + 2)):
+            end = len(text) if endpos is None else endpos
+            assert scan.found_in(text, endpos) == (regex.search(text, 0, end) is not None), (text, endpos)
