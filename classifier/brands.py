@@ -283,6 +283,7 @@ class DescriptiveRules:
         self._accessories = _Phrases(data["accessories"], data.get("unaccented_accessories", []))
         self.accessory_categories = [fold(c) for c in data.get("accessory_categories", [])]
         self.after_tokens = int(data.get("accessory_after_tokens", 3))
+        self._after_words = re.compile(rf"(?: ?[^ ]+){{0,{self.after_tokens}}}")
         self._accessories_after = _Phrases(data.get("accessories_after", []), [])
         # Asked for every mention of a brand; a registry has few categories, so each is folded once.
         self._makes_accessories: dict[str, bool] = {}
@@ -301,6 +302,10 @@ class DescriptiveRules:
         against the cut), never the reverse: a phrase in a window ending by `upto` examines no
         character past it. A phrase shown wrongly only means the windows are read."""
         return self._any_phrase is None or self._any_phrase.found_in(title.folded, upto)
+
+    def after_end(self, text: str, at: int) -> int:
+        """Where the words accessory_after reads after text[:at] end, in a single-spaced text."""
+        return self._after_words.match(text, at).end()  # type: ignore[union-attr]  # {0,n} always matches
 
     def makes_accessories(self, brand: Brand) -> bool:
         category = brand.category or ""
@@ -381,9 +386,9 @@ class BrandMatcher:
         self._own_plain = {b: _NameIndex([(n.folded, n) for n in names]) for b, names in self._names.items()}
         self._own_hidden = {b: _NameIndex([(n.hidden, n) for n in names]) for b, names in self._names.items()}
         self._short = {brand_id: alternation(short) for brand_id, (_, short) in compiled.items() if short}
-        self._negatives = {
-            b.brand_id: alternation([fold(k) for k in b.negative_keywords if fold(k).strip()]) for b in brands
-        }
+        negatives = {b.brand_id: alternation([fold(k) for k in b.negative_keywords if fold(k).strip()]) for b in brands}
+        # Most brands have none: those are not looked up per listing.
+        self._negatives = {brand_id: regex for brand_id, regex in negatives.items() if regex is not None}
 
     def match(self, listing: Listing, text: Normalized | None = None) -> list[BrandMatch]:
         text = text or normalize(listing_text(listing))
@@ -424,7 +429,8 @@ class BrandMatcher:
         hidden_hit: tuple[int, int, _Name] | None,
         via_query: bool,
     ) -> BrandMatch:
-        negated = self._negated(brand, text)
+        # Most brands have no negative keywords: those are not looked for.
+        negated = self._negated(brand, text) if brand.brand_id in self._negatives else None
         if negated:
             return BrandMatch(brand, name_found=False, negated_by=negated, via_query=via_query)
         lower, folded = text.lower, text.folded
@@ -505,7 +511,7 @@ class BrandMatcher:
         # Windows of the de-obfuscated text are not runs of nfc_lower's text: may_describe holds only for these.
         # The windows read lie before a mention, or in the words after the first one.
         quiet = text is title.lower and not rules.may_describe(
-            title, max(last_start, _words_end(text, mentions[0][1], rules.after_tokens))
+            title, max(last_start, rules.after_end(text, mentions[0][1]))
         )
         if quiet and makes_accessories:
             return None
@@ -524,19 +530,6 @@ class BrandMatcher:
                 if phrase:
                     return phrase
         return None
-
-
-def _words_end(text: str, at: int, count: int) -> int:
-    """Where the first `count` words of text[at:] end, in a single-spaced text (what accessory_after reads)."""
-    stop = at
-    for _ in range(count):
-        if stop >= len(text):
-            break
-        if text[stop] == " ":
-            stop += 1
-        space = text.find(" ", stop)
-        stop = len(text) if space < 0 else space
-    return stop
 
 
 def _original_spelling(text: Normalized, form: str | None) -> str | None:

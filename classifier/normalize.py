@@ -107,8 +107,9 @@ def unleet(folded: str) -> str:
 
 def deobfuscate(folded: str) -> str:
     # Each step is skipped when a cheap check shows it has nothing to do: most titles hide nothing.
-    text = folded if folded.isascii() else folded.translate(_CONFUSABLES)
-    if _MAY_BE_SPELLED_APART.search(text):
+    ascii = folded.isascii()
+    text = folded if ascii else folded.translate(_CONFUSABLES)
+    if (_MAY_BE_SPELLED_APART_IN_ASCII if ascii else _MAY_BE_SPELLED_APART).search(text):
         text = _SPELLED_APART.sub(_join_spelled, text)
     if _HAS_INNER_SEPARATOR.search(text):
         text = _INNER_SEPARATOR.sub("", text)
@@ -134,6 +135,12 @@ _MAY_HIDE_LETTERS = re.compile(r"[013457@$!](?:(?<=[@$!])|(?<=[a-z].)(?=[a-z]))"
 # them. Opening on a separator, it is a fast scan where _SPELLED_APART tries a lookbehind at every
 # position.
 _MAY_BE_SPELLED_APART = re.compile(r"[.\-_*·•/+'\s][a-z0-9@$][.\-_*·•/+'\s]{1,3}[a-z0-9@$](?![^\W_])")
+# The same for a plain-ASCII text, its separators spelt as ASCII characters (the whitespace ones are
+# those \s matches): a class of literals is tested faster than one holding a Unicode category.
+_ASCII_SEPARATORS = r"[.\-_*/+'\t-\r\x1c-\x1f ]"
+_MAY_BE_SPELLED_APART_IN_ASCII = re.compile(
+    rf"{_ASCII_SEPARATORS}[a-z0-9@$]{_ASCII_SEPARATORS}{{1,3}}[a-z0-9@$](?![^\W_])"
+)
 
 
 class Normalized:

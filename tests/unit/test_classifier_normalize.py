@@ -114,3 +114,17 @@ def test_phrase_scan_finds_the_alternations_matches(large: bool) -> None:
         for endpos in (None, 0, rng.randint(0, len(text) + 2)):
             end = len(text) if endpos is None else endpos
             assert scan.found_in(text, endpos) == (regex.search(text, 0, end) is not None), (text, endpos)
+
+
+def test_the_ascii_spelled_apart_check_answers_as_the_general_one_on_ascii_text() -> None:
+    import random
+
+    from classifier import normalize as n
+
+    rng = random.Random(3)
+    alphabet = [chr(code) for code in range(128)] + ["n.i.k.e", "a b c", "v - i - n - a", "x"] * 8
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        general = n._MAY_BE_SPELLED_APART.search(text)
+        ascii_only = n._MAY_BE_SPELLED_APART_IN_ASCII.search(text)
+        assert (general and general.span()) == (ascii_only and ascii_only.span()), repr(text)
