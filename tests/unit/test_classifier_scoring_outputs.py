@@ -128,3 +128,32 @@ def record() -> None:
 
 if __name__ == "__main__":
     record()
+
+
+def test_the_cycle_collector_is_paused_for_a_batch_and_left_as_found(
+    trained: TrainedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    scorer = Scorer(seed_brands(), trained)
+    listings = _pinned_listings()
+    seen = []
+    explain = Scorer.explain
+    monkeypatch.setattr(Scorer, "explain", lambda self, rows: seen.append(gc.isenabled()) or explain(self, rows))
+    assert gc.isenabled()
+    scorer.score_many(listings)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        scorer.judge_many(listings)
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+
+    def failing(self: Scorer, rows: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Scorer, "explain", failing)
+    with pytest.raises(RuntimeError):
+        scorer.judge_many(listings)
+    assert gc.isenabled()
