@@ -181,12 +181,13 @@ class DeviceLists:
     """
 
     def __init__(self, data: dict[str, Any], connectors: _Phrases) -> None:
-        separators = "".join(re.escape(s) for s in data.get("list_separators", []))
+        separators = sorted(set("".join(data.get("list_separators", []))))
         words = {fold(w) for w in data.get("list_words", [])}
-        parts = [f"[{separators}]"] if separators else []
+        # Every alternative opens on a literal character (a separator one by one, not as a class):
+        # the engine then skips the positions that open none (a title is scanned for its first
+        # separator on every brand mention); one opening on a class would have it try them all.
+        parts = [re.escape(s) for s in separators]
         if words and "" not in words:
-            # Each alternative opening on its first character lets the engine skip the positions that
-            # open none (a title is scanned for its first separator on every brand mention).
             parts.append(longest_first(list(words), on_boundaries=True).pattern)
         else:
             longest = sorted(words, key=len, reverse=True)

@@ -279,7 +279,11 @@ def longest_first(words: list[str], on_boundaries: bool = False) -> re.Pattern[s
         return re.compile(_trie(root, literal_spaces=True))
     if "" in root:
         raise ValueError("an empty word has no token boundaries to be matched on")
-    return re.compile("(?:" + _trie(root, first=True, literal_spaces=True) + r")(?![^\W_])")
+    # One alternative per opening character, each closing on the boundary (the same matches as the
+    # trie closed once): every alternative then opens on a literal, so the engine skips straight to
+    # the positions holding an opening character, also once joined with other such alternatives.
+    # Wrapped in a group it would try every position.
+    return re.compile("|".join(b + r"(?![^\W_])" for b in _branches(root, first=True, literal_spaces=True)))
 
 
 _BETWEEN_WORDS = r"[\s.\-_/]*"
@@ -290,6 +294,16 @@ _BOUNDARY_FIRST_AT = 15
 
 
 def _trie(node: dict[str, dict], first: bool = False, literal_spaces: bool = False) -> str:
+    branches = _branches(node, first, literal_spaces)
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # Greedy: a longer phrase through this node is tried before the one ending here.
+    return f"(?:{body})?" if "" in node else body
+
+
+def _branches(node: dict[str, dict], first: bool = False, literal_spaces: bool = False) -> list[str]:
+    """The trie's alternatives below a node, one per next character."""
     branches = []
     for char, child in sorted(node.items()):
         if char == "":
@@ -299,8 +313,4 @@ def _trie(node: dict[str, dict], first: bool = False, literal_spaces: bool = Fal
             # The token boundary before the phrase, checked only once its first character matched.
             literal += rf"(?<![^\W_]{re.escape(char)})"
         branches.append(literal + _trie(child, literal_spaces=literal_spaces))
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    # Greedy: a longer phrase through this node is tried before the one ending here.
-    return f"(?:{body})?" if "" in node else body
+    return branches

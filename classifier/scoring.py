@@ -219,7 +219,7 @@ def _cycle_collection_paused() -> Iterator[None]:
     A batch allocates many objects (matches, features, reasons, records) that form no reference
     cycles. Each allocation counts towards the collector's next pass, and every pass walks the
     scorer's kept readings too, tens of thousands of objects: measured on 2 cores, pausing it made
-    repeated batches ~40 % faster and batches with records ~85 % faster (new texts alike). What
+    repeated batches ~40 % faster and batches with records ~85 % faster (new texts: no change). What
     dies in the batch is freed by reference counting anyway; anything cyclic waits for the next
     pass after it. The switch is process-wide: a thread scoring beside this one may run unpaused."""
     enabled = gc.isenabled()

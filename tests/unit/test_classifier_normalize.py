@@ -128,3 +128,20 @@ def test_the_ascii_spelled_apart_check_answers_as_the_general_one_on_ascii_text(
         general = n._MAY_BE_SPELLED_APART.search(text)
         ascii_only = n._MAY_BE_SPELLED_APART_IN_ASCII.search(text)
         assert (general and general.span()) == (ascii_only and ascii_only.span()), repr(text)
+
+
+def test_longest_first_on_boundaries_matches_as_a_longest_first_alternation() -> None:
+    import random
+    import re
+
+    from classifier.normalize import longest_first
+
+    words = ["va", "và", "and", "or", "hoac", "hoặc", "a", "an", "a.b", "o-r"]
+    regex = longest_first(words, on_boundaries=True)
+    ordered = sorted(words, key=len, reverse=True)
+    plain = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(w) for w in ordered) + r")(?![^\W_])")
+    pieces = [*words, " ", ",", ".", "-", "x", "1", "_", "ß"]
+    rng = random.Random(2)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert [m.span() for m in regex.finditer(text)] == [m.span() for m in plain.finditer(text)], text
