@@ -48,7 +48,13 @@ def nfc_lower(text: str) -> str:
             text = unicodedata.normalize("NFC", text)
         if _ZERO_WIDTH.search(text):
             text = _ZERO_WIDTH.sub("", text)
-    return " ".join(text.lower().split())
+    text = text.lower()
+    # Most titles are typed single-spaced already: then splitting and joining again changes nothing.
+    # A printable text holds no whitespace but the ASCII space (every other whitespace character is
+    # a control or separator character, which are the non-printable ones), and is checked in C.
+    if "  " in text or text[:1] == " " or text[-1:] == " " or not text.isprintable():
+        return " ".join(text.split())
+    return text
 
 
 def _fold_char(char: str) -> str:

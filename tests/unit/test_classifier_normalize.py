@@ -145,3 +145,17 @@ def test_longest_first_on_boundaries_matches_as_a_longest_first_alternation() ->
     for _ in range(4000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
         assert [m.span() for m in regex.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def test_nfc_lower_leaves_single_spaced_text_and_spaces_any_other() -> None:
+    import random
+
+    from classifier.normalize import nfc_lower
+
+    # Every whitespace character but the ASCII space is non-printable: the shortcut's premise.
+    assert not any(chr(c).isspace() and chr(c).isprintable() for c in range(0x110000) if chr(c) != " ")
+    rng = random.Random(4)
+    pieces = ["a", "Ố", "b", " ", "  ", "\t", "\n", "\xa0", "\u2003", "\u3000", "\x1c", "\u200b", "x", "1"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+        assert nfc_lower(text) == " ".join(text.replace("\u200b", "").lower().split()), repr(text)
