@@ -81,10 +81,7 @@ class Scorer:
         self._matches: dict[tuple[str, str | None, str | None], tuple[Normalized, list[BrandMatch]]] = {}
         self._text_reasons: dict[str, list[Explanation]] = {}
         names = model.feature_names
-        # Each signal column's reason code, as an index into the codes in order of their first column.
-        codes = [signal_code(name) for name in names[: model.signal_count]]
-        self._codes = list(dict.fromkeys(codes))
-        self._code_of = np.array([self._codes.index(c) for c in codes], dtype=np.int64)
+        self._codes = [signal_code(name) for name in names[: model.signal_count]]
         # A counterfeit term is a signal of its own: no n-gram holding it ("<brand> counterfeitterm") is
         # quoted as wording, whichever way it pushed.
         self._unquoted = np.array(
@@ -177,11 +174,11 @@ class Scorer:
         indptr = matrix.indptr
         # Per row, the signal columns come first; after them, only the n-grams of some weight can be
         # quoted (never the masks, which are signals of their own). Both found for the whole batch.
-        signals = _signal_choices(columns, contributions, indptr, self._code_of, self._codes, n_signals)
+        signal_ends = (indptr[:-1] + np.diff(np.searchsorted(np.flatnonzero(columns < n_signals), indptr))).tolist()
         quotable = np.flatnonzero(
             (columns >= n_signals) & (np.abs(contributions) >= MIN_REASON_WEIGHT / 2) & ~self._unquoted[columns]
         )
-        text_reasons, quoted = self._text_reasons, self._quoted
+        text_reasons, quoted, codes = self._text_reasons, self._quoted, self._codes
         # The n-grams are read from the text alone: their reasons are written once per distinct text.
         kept = [text_reasons.get(feats.text) for feats in rows]
         unread = np.fromiter((said is None for said in kept), dtype=bool, count=len(rows))
@@ -189,9 +186,14 @@ class Scorer:
         if unread.any():
             counts = np.diff(np.searchsorted(quotable, indptr))
             ngrams = _ngram_choices(columns[quotable], contributions[quotable], counts, unread)
+        weights, columns_all, starts = contributions.tolist(), columns.tolist(), indptr.tolist()
         out = []
         for i, feats in enumerate(rows):
-            reasons = signal_reasons(signals.get(i, []), feats.evidence)
+            by_code: dict[str, float] = {}
+            for k in range(starts[i], signal_ends[i]):
+                code = codes[columns_all[k]]
+                by_code[code] = by_code.get(code, 0.0) + weights[k]
+            reasons = signal_reasons(_strongest_signals(by_code), feats.evidence)
             # A text new to this batch is kept once written: its other rows here read it.
             said = kept[i] if kept[i] is not None else text_reasons.get(feats.text)
             if said is None:
@@ -294,31 +296,12 @@ def _no_mention_reason(feats: Features, score: float) -> Explanation:
     )
 
 
-def _signal_choices(
-    columns: np.ndarray, weights: np.ndarray, indptr: np.ndarray, code_of: np.ndarray, codes: list[str], n_signals: int
-) -> dict[int, list[tuple[str, float]]]:
-    """Per row, its MAX_SIGNAL_REASONS strongest (code, summed weight) of weight at least
-    MIN_REASON_WEIGHT, strongest first; equal weights in the order the codes first appear in the row.
-    Chosen for the whole batch at once, from the matrix's columns and contributions (a row's signal
-    columns in column order); code_of gives each signal column's code as an index into codes."""
-    n_codes = len(codes)
-    owner = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    signal = np.flatnonzero(columns < n_signals)
-    if not len(signal):
-        return {}
-    # One key per (row, code); bincount adds each key's weights in row order from 0.0, as a running
-    # sum over the row's columns does, and unique's first index is where the code first appears.
-    keys = owner[signal] * n_codes + code_of[columns[signal]]
-    found, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    sums = np.bincount(inverse, weights[signal])
-    strong = np.abs(sums) >= MIN_REASON_WEIGHT
-    found, first, sums = found[strong], first[strong], sums[strong]
-    rows = found // n_codes
-    order = np.lexsort((first, -np.abs(sums), rows))
-    rows, found_codes, sums = rows[order], (found - rows * n_codes)[order], sums[order]
-    chosen: dict[int, list[tuple[str, float]]] = {}
-    for row, code, weight in zip(rows.tolist(), found_codes.tolist(), sums.tolist(), strict=True):
-        kept = chosen.setdefault(row, [])
-        if len(kept) < MAX_SIGNAL_REASONS:
-            kept.append((codes[code], weight))
-    return chosen
+def _strongest_signals(by_code: dict[str, float]) -> list[tuple[str, float]]:
+    """The MAX_SIGNAL_REASONS strongest (code, summed weight) of weight at least MIN_REASON_WEIGHT, strongest first."""
+    return [(code, w) for code, w in sorted(by_code.items(), key=_by_size) if abs(w) >= MIN_REASON_WEIGHT][
+        :MAX_SIGNAL_REASONS
+    ]
+
+
+def _by_size(item: tuple[object, float]) -> float:
+    return -abs(item[1])

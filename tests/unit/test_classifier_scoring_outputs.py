@@ -84,41 +84,6 @@ def test_a_title_seen_again_is_judged_on_its_own_price_and_seller(trained: Train
     assert any("150.000 ₫" in r[2] for r in cached[0]["reasons"])
 
 
-def test_signal_reasons_chosen_for_a_batch_are_those_chosen_row_by_row() -> None:
-    """The batch choice against the plain one: sum each code's contributions over the row in column
-    order, keep those of some weight, strongest first (a stable sort: ties in first-seen order)."""
-    import random
-
-    import numpy as np
-
-    rng = random.Random(5)
-    codes = ["a", "b", "c", "d", "e", "f", "g", "h"]
-    code_of = np.array([0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 1, 5], dtype=np.int64)
-    n_signals = len(code_of)
-    # Few distinct values, so sums tie (and fall under the weight floor) often.
-    values = [0.0, 0.03, -0.03, 0.05, -0.05, 0.2, -0.2, 0.25, 1.5]
-    columns: list[int] = []
-    weights: list[float] = []
-    indptr = [0]
-    expected = {}
-    for row in range(300):
-        signal_columns = sorted(rng.sample(range(n_signals), rng.randint(0, 9)))
-        text_columns = sorted(rng.sample(range(n_signals, n_signals + 20), rng.randint(0, 3)))
-        row_weights = [rng.choice(values) for _ in signal_columns + text_columns]
-        by_code: dict[str, float] = {}
-        for column, weight in zip(signal_columns, row_weights, strict=False):
-            code = codes[code_of[column]]
-            by_code[code] = by_code.get(code, 0.0) + weight
-        chosen = [(c, w) for c, w in sorted(by_code.items(), key=lambda item: -abs(item[1])) if abs(w) >= 0.05]
-        if chosen:
-            expected[row] = chosen[: scoring.MAX_SIGNAL_REASONS]
-        columns += signal_columns + text_columns
-        weights += row_weights
-        indptr.append(len(columns))
-    got = scoring._signal_choices(np.array(columns), np.array(weights), np.array(indptr), code_of, codes, n_signals)
-    assert got == expected
-
-
 def record() -> None:
     scorer = Scorer(seed_brands(), train_seed())
     EXPECTED.parent.mkdir(exist_ok=True)
