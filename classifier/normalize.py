@@ -196,7 +196,10 @@ def alternation(phrases: list[str]) -> re.Pattern[str] | None:
     costs microseconds however large the lexicon or the brand registry grows. At one place
     the longest phrase wins.
     """
-    root = _phrase_trie(phrases)
+    return _alternation(_phrase_trie(phrases))
+
+
+def _alternation(root: dict[str, dict]) -> re.Pattern[str] | None:
     if not root:
         return None
     if _boundary_first(root):
@@ -224,7 +227,7 @@ class PhraseScan:
 
     def __init__(self, phrases: list[str]) -> None:
         root = _phrase_trie(phrases)
-        self.regex = alternation(phrases)
+        self.regex = _alternation(root)
         self._ascii: re.Pattern[str] | None = None
         self._unicode: re.Pattern[str] | None = None
         if root and _boundary_first(root):
