@@ -533,15 +533,13 @@ class BrandMatcher:
         return None
 
 
-def _original_spelling(text: Normalized, form: str | None) -> str | None:
+def _original_spelling(text: Normalized, form: str) -> str:
     """The words of the listing that spell the hidden name, as the seller typed them ('L.0.T.U.S Step')."""
-    if form is None:
-        return None
-    target = re.sub(r"[^a-z0-9]", "", form)
+    target = _NOT_ALNUM.sub("", form)
     words = text.lower.split()
     for size in range(1, min(len(words), 8) + 1):
         for i in range(len(words) - size + 1):
             window = " ".join(words[i : i + size])
-            if target in re.sub(r"[^a-z0-9]", "", deobfuscate(fold(window))):
+            if target in _NOT_ALNUM.sub("", deobfuscate(fold(window))):
                 return window
     return form
