@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from classifier import features as f
 from classifier.features import Evidence
+from classifier.lexicon import TermHit
 from kcnguard.records import Reason
 
 
@@ -38,6 +39,11 @@ def _quote(items: list[str]) -> str:
     return ", ".join(f"'{i}'" for i in items)
 
 
+def _quote_hits(hits: list[TermHit]) -> str:
+    """The words found, each once, in the order found."""
+    return _quote(list(dict.fromkeys(h.text for h in hits)))
+
+
 # What a reason adds about its direction: (in Vietnamese, in English).
 _RAISES = (" — làm tăng điểm nghi vấn", " — raises the suspicion score")
 _LOWERS = (" — làm giảm điểm nghi vấn", " — lowers the suspicion score")
@@ -49,7 +55,7 @@ def _reason(code: str, weight: float, vi: str, en: str) -> Explanation:
 
 
 def _counterfeit_term(brand: str, evidence: Evidence) -> tuple[str, str]:
-    found = _quote(list(dict.fromkeys(h.text for h in evidence.terms)))
+    found = _quote_hits(evidence.terms)
     first = evidence.terms[0].term if evidence.terms else None
     vi = f"Tiêu đề/mô tả chứa thuật ngữ hàng nhái {found}"
     en = f"The title/description uses counterfeit vocabulary {found}"
@@ -92,7 +98,7 @@ def _official_seller(brand: str, evidence: Evidence) -> tuple[str, str]:
 
 
 def _seller_counterfeit_name(brand: str, evidence: Evidence) -> tuple[str, str]:
-    words = _quote(list(dict.fromkeys(h.text for h in evidence.seller_terms)))
+    words = _quote_hits(evidence.seller_terms)
     return (
         f"Tên shop '{evidence.seller_name}' tự nhận bán hàng nhái ({words})",
         f"The shop's name '{evidence.seller_name}' declares it sells imitations ({words})",
@@ -123,7 +129,7 @@ def _descriptive_use(brand: str, evidence: Evidence) -> tuple[str, str]:
 
 
 def _second_hand(brand: str, evidence: Evidence) -> tuple[str, str]:
-    found = _quote(list(dict.fromkeys(h.text for h in evidence.second_hand)))
+    found = _quote_hits(evidence.second_hand)
     return (
         f"Tin đăng ghi là hàng đã qua sử dụng ({found}): giá thấp hơn hàng mới là bình thường",
         f"The listing says the goods are second-hand ({found}): a price below new is expected",
