@@ -62,6 +62,14 @@ MAX_PRICE_DEPTH = 3.0
 SELLER_CACHE = 50_000
 # Listing texts whose counterfeit terms and masked words are kept, bounded the same way.
 TEXT_CACHE = 20_000
+
+
+def make_room(kept: dict[Any, Any], adding: int, bound: int) -> None:
+    """Empty a dict of kept readings that `adding` more entries would take past `bound`."""
+    if len(kept) + adding > bound:
+        kept.clear()
+
+
 BRAND_TOKEN = "brandname"
 TERM_TOKEN = "counterfeitterm"
 # The model reads runs of word characters and colons ("1:1"); everything else only separates them.
@@ -228,8 +236,7 @@ class FeatureExtractor:
         if seller_text.deobfuscated != seller_text.folded:
             brand_folded = fold(brand_name)
             disguised = brand_folded in seller_text.deobfuscated and brand_folded not in seller_text.folded
-        if len(self._sellers) >= SELLER_CACHE:
-            self._sellers.clear()
+        make_room(self._sellers, 1, SELLER_CACHE)
         self._sellers[key] = (terms, disguised)
         return terms, disguised
 
@@ -243,8 +250,7 @@ class FeatureExtractor:
             glued = None if terms else self.lexicon.glued_in(seller_text)
             if glued:
                 terms = [TermHit(Term("seller_glued", "", ""), glued, 0, 0)]
-            if len(self._shops) >= SELLER_CACHE:
-                self._shops.clear()
+            make_room(self._shops, 1, SELLER_CACHE)
             known = self._shops[seller_name] = (seller_text, terms)
         return known
 
@@ -262,8 +268,7 @@ class FeatureExtractor:
             else:
                 terms, masked = self.lexicon.read(text, TERM_TOKEN, spelled)
                 read = (terms, masked, self.market.find(text, spelled))
-            if len(self._reads) >= TEXT_CACHE:
-                self._reads.clear()
+            make_room(self._reads, 1, TEXT_CACHE)
             self._reads[text.original] = read
         return read
 
@@ -278,8 +283,7 @@ class FeatureExtractor:
         words = self._masked.get(key)
         if words is None:
             words = _words(self.matcher.mask(brand_id, term_masked, BRAND_TOKEN))
-            if len(self._masked) >= TEXT_CACHE:
-                self._masked.clear()
+            make_room(self._masked, 1, TEXT_CACHE)
             self._masked[key] = words
         return words
 

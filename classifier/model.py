@@ -38,7 +38,15 @@ from sklearn.preprocessing import FunctionTransformer
 from classifier import brands as brand_rules
 from classifier import lexicon
 from classifier.brands import BrandMatcher, listing_text
-from classifier.features import TEXT_CACHE, FeatureExtractor, SellerHistory, SellerHistoryTable, pick_signals, pick_text
+from classifier.features import (
+    TEXT_CACHE,
+    FeatureExtractor,
+    SellerHistory,
+    SellerHistoryTable,
+    make_room,
+    pick_signals,
+    pick_text,
+)
 from classifier.normalize import normalize
 from kcnguard.records import Brand, Listing
 
@@ -252,8 +260,7 @@ class _FastVectorizer:
         if missing:
             learned = dict(zip(missing, self._text_columns(missing), strict=True))
             known = [columns or learned[row["text"]] for row, columns in zip(rows, known, strict=True)]
-            if len(texts) + len(learned) > TEXT_CACHE:
-                texts.clear()
+            make_room(texts, len(learned), TEXT_CACHE)
             texts.update(learned)
         indptr: list[int] = [0]
         indices: list[int] = []

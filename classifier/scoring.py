@@ -21,6 +21,7 @@ from classifier.features import (
     FeatureExtractor,
     Features,
     SellerHistory,
+    make_room,
     signal_code,
 )
 from classifier.model import TrainedModel
@@ -113,8 +114,7 @@ class Scorer:
             texts = [normalize(listing_text(listing)) for listing in new.values()]
             match = self.matcher.match
             found = [match(listing, text) for listing, text in zip(new.values(), texts, strict=True)]
-            if len(kept) + len(new) > TEXT_CACHE:
-                kept.clear()
+            make_room(kept, len(new), TEXT_CACHE)
             for key, text, matches in zip(new, texts, found, strict=True):
                 read[key] = kept[key] = (text, matches)
         extract = self.extractor.extract
@@ -200,8 +200,7 @@ class Scorer:
                     quoted_text_reason([quoted[c] for c in chosen], weight, pushing_up)
                     for pushing_up, chosen, weight in ngrams.get(i, ())
                 ]
-                if len(text_reasons) >= TEXT_CACHE:
-                    text_reasons.clear()
+                make_room(text_reasons, 1, TEXT_CACHE)
                 text_reasons[feats.text] = said
             reasons += said
             score = scores[i]
