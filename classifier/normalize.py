@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Letters from other scripts that render like Latin ones; sellers use them to slip past filters.
 _CONFUSABLES = str.maketrans(
@@ -261,10 +262,16 @@ class PhraseScan:
 
 
 def _phrase_trie(phrases: list[str]) -> dict[str, dict]:
+    """The trie of the phrases with their words one space apart (a space matches any joiner)."""
+    return _trie_of(" ".join(phrase.split()) for phrase in phrases)
+
+
+def _trie_of(strings: Iterable[str]) -> dict[str, dict]:
+    """Nested dicts, one level per character; "" marks where a string ends."""
     root: dict[str, dict] = {}
-    for phrase in phrases:
+    for string in strings:
         node = root
-        for char in " ".join(phrase.split()):
+        for char in string:
             node = node.setdefault(char, {})
         node[""] = {}
     return root
@@ -278,12 +285,7 @@ def longest_first(words: list[str], on_boundaries: bool = False) -> re.Pattern[s
     """One regex for many literal words: at the leftmost place a word starts, the longest word there
     wins, as in an alternation sorted longest first; laid out as a trie for the same reason as
     alternation's. Anywhere, or only on token boundaries (then no word may be empty)."""
-    root: dict[str, dict] = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
+    root = _trie_of(words)
     if not on_boundaries:
         return re.compile(_trie(root, literal_spaces=True))
     if "" in root:
