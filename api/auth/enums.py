@@ -68,7 +68,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.ANNOUNCEMENTS_READ,
         }
     ),
-    Role.PARTNER: frozenset({Scope.CASES_READ, Scope.PARTNER_CASES}),
+    # A partner reads only its own referral, through the partner routes: /v1/cases would show every
+    # agency's referrals and actions and the inspectors' notes.
+    Role.PARTNER: frozenset({Scope.PARTNER_CASES}),
 }
 
 # Roles whose keys are tied to one owner: an enterprise to its enterprise id, a partner to its agency slug.

@@ -1,7 +1,7 @@
 """Reading and moving cases, within what the caller may see.
 
-Tenancy: an enterprise sees the cases of its own brands, a partner only the cases referred
-to its agency; anyone else's case answers 404, exactly like a case that does not exist.
+Tenancy: an enterprise sees the cases of its own brands (partners read theirs through
+api/partners, never here); anyone else's case answers 404, exactly like a case that does not exist.
 Every change is optimistic: it names the version it was computed from, and a stale one is a
 409 problem carrying the current version, never a silent overwrite.
 """
@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from api.agencies.service import require_registered
-from api.auth.enums import Role, Scope
+from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.brands.service import visible_brands
@@ -40,8 +40,6 @@ def case_not_found(case_id: str) -> Problem:
 
 
 def may_see(store: Store, principal: Principal, case: Case) -> bool:
-    if principal.role is Role.PARTNER:
-        return principal.agency is not None and principal.agency in case.agencies
     own = visible_brands(store, principal)
     return own is None or case.brand_id in {b.brand_id for b in own}
 
@@ -68,13 +66,9 @@ def list_cases(
     filters: dict[str, Any] = {}
     if state:
         filters["state"] = state
-    if principal.role is Role.PARTNER:
-        if agency and agency != principal.agency:
-            return [], 0
-        filters["agencies"] = principal.agency or "-"
-    elif agency:
+    if agency:
         filters["agencies"] = agency
-    own = visible_brands(store, principal) if principal.role is not Role.PARTNER else None
+    own = visible_brands(store, principal)
     if own is not None:
         mine = [b.brand_id for b in own]
         if (brand_id and brand_id not in mine) or not mine:

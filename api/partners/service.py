@@ -133,6 +133,20 @@ def pull(
     return PartnerCasePage(items=items, next_cursor=cursor.encode(next_position, agency, secret), has_more=more)
 
 
+def list_referred(
+    store: Store, principal: Principal, limit: int, offset: int, state: str | None = None
+) -> tuple[list[PartnerCaseSummary], int]:
+    """A page of the cases referred to the caller, newest change first, each with this agency's referral only."""
+    agency = _agency(principal)
+    filters: dict[str, str] = {"agencies": agency}
+    if state:
+        filters["state"] = state
+    query = Query(filters=filters, sort=[("updated_at", "desc")], size=limit, offset=offset)
+    page = store.docs.search(schema.CASES.name, query)
+    items = [summary(Versioned(Case.model_validate(d.body), d.version), agency) for d in page.docs]
+    return items, page.total
+
+
 def get_referred(store: Store, principal: Principal, case_id: str) -> Versioned[Case]:
     agency = _agency(principal)
     found = store.get_case(case_id) if len(case_id) <= 128 else None

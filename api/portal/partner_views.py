@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api.auth.enums import Role, Scope
-from api.cases.service import list_cases
-from api.partners.service import acknowledge, case_evidence, detail, report_action
+from api.partners.service import acknowledge, case_evidence, detail, list_referred, report_action
 from api.portal.params import (
     CASE_STATES,
     PAGE_SIZE,
@@ -60,7 +59,7 @@ def partner_cases_page(
         if signed.principal.role is not Role.PARTNER:
             raise _partner_only()
         chosen_state = state if state in CASE_STATES else None
-        items, total = list_cases(keeper.store, signed.principal, PAGE_SIZE, offset(page), chosen_state)
+        items, total = list_referred(keeper.store, signed.principal, PAGE_SIZE, offset(page), chosen_state)
         return render(
             request,
             "partner_cases.html",

@@ -19,6 +19,7 @@ from api.auth.enums import ROLE_SCOPES, Role
 from api.auth.models import Principal
 from api.cases import service as cases
 from api.enterprises.service import list_enterprises, register_enterprise
+from api.partners import service as partners
 from api.reports.models import ReportIn
 from api.reports.service import list_reports, submit
 from api.review import service as review
@@ -90,8 +91,8 @@ def test_cases_refer_and_partner_tenancy(store: Store) -> None:
     current = cases.get_visible_case(store, INSPECTOR, case_id)
     cases.refer(store, INSPECTOR, case_id, ["qltt"], "chuyển", current.version)
     store.refresh()
-    items, total = cases.list_cases(store, QLTT, 10, 0)
-    assert total == 1 and items[0].case.state is CaseState.REFERRED
+    items, total = partners.list_referred(store, QLTT, 10, 0)
+    assert total == 1 and items[0].state is CaseState.REFERRED and items[0].referral.agency == "qltt"
     assert cases.list_cases(store, ACME, 10, 0)[1] == 2
     assert cases.list_cases(store, INSPECTOR, 10, 0, state="referred")[1] == 1
 

@@ -85,7 +85,7 @@ def test_referral_needs_registered_agencies_and_shows_to_that_partner(
         f"/v1/cases/{case_id}/refer", json={"agencies": ["qltt", "ma"], "version": version}, headers=auth(keys.admin)
     )
     assert unknown.status_code == 422 and unknown.json()["unknown"] == ["ma"]
-    assert client.get(f"/v1/cases/{case_id}", headers=auth(keys.partner)).status_code == 404
+    assert client.get(f"/v1/partner/cases/{case_id}", headers=auth(keys.partner)).status_code == 404
     referred = client.post(
         f"/v1/cases/{case_id}/refer",
         json={"agencies": ["qltt"], "note": "chuyển QLTT", "version": version},
@@ -94,8 +94,11 @@ def test_referral_needs_registered_agencies_and_shows_to_that_partner(
     assert referred.status_code == 200, referred.text
     assert referred.json()["case"]["state"] == "referred" and referred.json()["case"]["agencies"] == ["qltt"]
     # The partner key of agency "qltt" now sees it; the enterprise owning the brand too; the other not.
-    assert client.get(f"/v1/cases/{case_id}", headers=auth(keys.partner)).status_code == 200
-    assert client.get("/v1/cases", headers=auth(keys.partner)).json()["total"] == 1
+    assert client.get(f"/v1/partner/cases/{case_id}", headers=auth(keys.partner)).status_code == 200
+    assert [i["case_id"] for i in client.get("/v1/partner/cases", headers=auth(keys.partner)).json()["items"]] == [
+        case_id
+    ]
+    assert client.get(f"/v1/cases/{case_id}", headers=auth(keys.partner)).status_code == 403
     assert client.get(f"/v1/cases/{case_id}", headers=auth(keys.acme)).status_code == 200
     assert client.get(f"/v1/cases/{case_id}", headers=auth(keys.beta)).status_code == 404
     assert client.get("/v1/cases?state=referred", headers=auth(keys.inspector)).json()["total"] == 1

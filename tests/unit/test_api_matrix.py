@@ -172,9 +172,10 @@ ROWS: list[Row] = [
         SAME_AGENCY,
     ),
     # Cases: A's case referred to P, B's case referred to Q
-    Row("GET", "/v1/cases", "/v1/cases", expect(200)),
-    Row("GET", "/v1/cases/{case_id}", "/v1/cases/{case_p}", only(200, *STAFF, "acme", "qltt", beta=404, police=404)),
-    Row("GET", "/v1/cases/{case_id}", "/v1/cases/{case_b}", only(200, *STAFF, "beta", "police", acme=404, qltt=404)),
+    # Partners read their own referral only through /v1/partner: never the case routes (403).
+    Row("GET", "/v1/cases", "/v1/cases", expect(200, qltt=403, police=403)),
+    Row("GET", "/v1/cases/{case_id}", "/v1/cases/{case_p}", only(200, *STAFF, "acme", beta=404)),
+    Row("GET", "/v1/cases/{case_id}", "/v1/cases/{case_b}", only(200, *STAFF, "beta", acme=404)),
     Row(
         "POST",
         "/v1/cases/{case_id}/transition",
@@ -584,14 +585,22 @@ def test_enterprise_a_never_sees_b_in_lists_counts_or_search(fresh: World) -> No
     assert _get(fresh, "acme", "/v1/enterprises")["total"] == 1
 
 
+def test_partners_never_read_the_case_routes(fresh: World) -> None:
+    """The case routes carry every agency's referrals and actions and the inspectors' notes."""
+    paths = ["/v1/cases", "/v1/cases?agency=qltt", "/v1/cases?state=referred"]
+    paths += [f"/v1/cases/{fresh.ids[c]}" for c in ("case_p", "case_b", "case_a")]
+    for partner in ("qltt", "police"):
+        for path in paths:
+            answer = fresh.client.get(path, headers={"X-API-Key": fresh.keys[partner] or ""})
+            assert answer.status_code == 403, (partner, path, answer.text)
+            assert "case_id" not in answer.text and "inspector:seed" not in answer.text, (partner, path)
+
+
 def test_partner_q_never_sees_cases_referred_to_p(fresh: World) -> None:
-    for path in ("/v1/cases", "/v1/cases?agency=qltt", "/v1/cases?brand_id=sua-acme", "/v1/cases?state=referred"):
-        body = _get(fresh, "police", path)
-        assert fresh.ids["case_p"] not in _dump(body), path
-        assert all("police" in item["case"]["agencies"] for item in body["items"]), path
-    assert _get(fresh, "police", "/v1/cases")["total"] == 1
-    assert _get(fresh, "police", "/v1/cases?agency=qltt")["total"] == 0
-    assert _get(fresh, "qltt", "/v1/cases")["total"] == 1
+    body = _get(fresh, "police", "/v1/partner/cases")
+    assert fresh.ids["case_p"] not in _dump(body)
+    assert [i["case_id"] for i in body["items"]] == [fresh.ids["case_b"]]
+    assert [i["case_id"] for i in _get(fresh, "qltt", "/v1/partner/cases")["items"]] == [fresh.ids["case_p"]]
 
 
 def test_staff_see_everything(fresh: World) -> None:

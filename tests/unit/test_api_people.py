@@ -114,10 +114,10 @@ def test_keys_are_listed_created_and_revoked_by_admins(client: TestClient, keys:
     assert made.status_code == 201
     raw, key_id = made.json()["key"], made.json()["key_id"]
     assert key_id == hash_api_key(raw)
-    assert client.get("/v1/cases", headers=auth(raw)).status_code == 200
+    assert client.get("/v1/partner/cases", headers=auth(raw)).status_code == 200
     revoked = client.delete(f"/v1/keys/{key_id}", headers=auth(keys.admin))
     assert revoked.status_code == 200 and revoked.json()["revoked_by"] == "admin:ops"
-    refused = client.get("/v1/cases", headers=auth(raw))
+    refused = client.get("/v1/partner/cases", headers=auth(raw))
     assert refused.status_code == 401 and refused.json()["type"].endswith("invalid-key")
     assert client.delete(f"/v1/keys/{'0' * 64}", headers=auth(keys.admin)).status_code == 404
     no_owner = client.post("/v1/keys", json={"name": "x", "role": "partner"}, headers=auth(keys.admin))
