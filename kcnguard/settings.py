@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="Longest wait between retries when the bus or store is down"
     )
+    heartbeat_file: str = Field(
+        default="",
+        description="A file each worker touches on every poll, busy or idle, for liveness probes; empty: none",
+    )
     bus_retention_hours: int = Field(
         default=168, ge=1, description="The embedded bus deletes messages older than this (Kafka keeps its own)"
     )

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from kcnguard.backoff import Backoff
 from kcnguard.bus.base import Bus, Consumer, Message
 from kcnguard.errors import RebalancedError, TransientError
+from kcnguard.heartbeat import Heartbeat
 from kcnguard.records import DeadLetter, Record
 from kcnguard.topics import DEAD_LETTER, Topic
 
@@ -59,6 +60,7 @@ class RecordWorker:
         poll_seconds: float = 1.0,
         retry_max_seconds: float = 30.0,
         stop: threading.Event | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.bus, self.group, self.topic, self.handle = bus, group, topic, handle
         self.name = name
@@ -67,6 +69,7 @@ class RecordWorker:
         self.stop = stop or threading.Event()
         self.stats = WorkerStats()
         self._consumer: Consumer | None = None
+        self.heartbeat = heartbeat or Heartbeat.from_settings()
 
     @property
     def consumer(self) -> Consumer:
@@ -78,6 +81,7 @@ class RecordWorker:
         log.info("%s: consuming %s as group %s", self.name, self.topic.name, self.group)
         backoff = Backoff(longest=self.retry_max_seconds)
         while not self.stop.is_set():
+            self.heartbeat.beat()
             try:
                 self.run_once()
                 backoff.reset()
