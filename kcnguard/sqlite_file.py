@@ -26,6 +26,16 @@ Unavailable = Callable[[str, sqlite3.Error], Exception | None]
 MMAP_BYTES = 2 * 1024**3
 
 
+def _create_private(path: Path) -> None:
+    """Create the file readable by its owner only, if it is new: it holds keys' hashes, sessions and
+    every case. SQLite gives the -wal and -shm files it makes beside it the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 class SqliteFile:
     """Hands each thread its own connection (sqlite3 connections must not be shared between threads).
 
@@ -63,6 +73,7 @@ class SqliteFile:
         with self.unavailable_as_error("opening"):
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                _create_private(self.path)
             except OSError as exc:
                 raise sqlite3.OperationalError(f"unable to open database file: {exc}") from exc
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
