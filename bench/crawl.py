@@ -143,9 +143,9 @@ def _plain(url: str, chains: int, pages: int) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         return clock.result(int(crawler.stats.get_value("bench/pages", 0)), seconds, listings=0)
 
-    from crawler.service import _run_reactor
+    from crawler.reactor import run_reactor
 
-    return _run_reactor(main)
+    return run_reactor(main)
 
 
 def _ours(url: str, chains: int, pages: int, data_dir: Path) -> dict[str, Any]:
@@ -194,10 +194,10 @@ def _ours(url: str, chains: int, pages: int, data_dir: Path) -> dict[str, Any]:
             quarantined=sum(sink.quarantined for _, sink, _ in crawls),
         )
 
-    from crawler.service import _run_reactor
+    from crawler.reactor import run_reactor
 
     try:
-        return _run_reactor(main)
+        return run_reactor(main)
     finally:
         bus.close()
 

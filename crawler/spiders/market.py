@@ -87,7 +87,7 @@ class MarketSpider(MarketplaceSpider):
             try:
                 url = self._url(self.source.item_url, self.job.query)
             except ValueError as exc:
-                self.failures.append(f"re-check of {self.job.query!r}: {exc}")
+                self.outcome.failures.append(f"re-check of {self.job.query!r}: {exc}")
                 return
             yield self.request(url, self.parse_item, listing_id=self.job.query)
             return
@@ -96,7 +96,7 @@ class MarketSpider(MarketplaceSpider):
     # Callbacks --------------------------------------------------------------------------------
 
     def _read(self, response: Response) -> Parsed:
-        self.crawler.stats.inc_value("kcnguard/pages")
+        self.page_read()
         return self.source.parse(response.body, response.url, captured_at=utcnow())
 
     def _listings(self, response: Response, result: Parsed) -> Iterator[Any]:
@@ -139,7 +139,7 @@ class MarketSpider(MarketplaceSpider):
         result: Parsed | None = None
         problem: str | None = None
         if response.status in _GONE:
-            self.crawler.stats.inc_value("kcnguard/pages")  # an answer read, though there is nothing to parse
+            self.page_read()  # an answer read, though there is nothing to parse
         else:
             try:
                 result = self._read(response)
