@@ -11,7 +11,6 @@ an empty result below is the marketplace's answer, not a captcha.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from types import ModuleType
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +20,7 @@ from scrapy.http import Response
 from crawler.changes import removal_reason
 from crawler.items import PageListings
 from crawler.pages.base import ExtractionError, Parsed
+from crawler.pages.protocol import MarketplaceParser, serves
 from crawler.settings import base_url_override, headers_for, obeys_robots
 from crawler.spiders.base import MarketplaceSpider
 from kcnguard.records import CrawlJob, Listing, utcnow
@@ -33,12 +33,12 @@ _GONE = [404, 410]
 class MarketSpider(MarketplaceSpider):
     """Subclassed once per parser module by `spider_class`; instances are one crawl job each."""
 
-    source: ClassVar[ModuleType]
+    source: ClassVar[MarketplaceParser]
 
     def __init__(self, job: CrawlJob, base_url: str, robots: bool = True, **kwargs: Any) -> None:
         super().__init__(job, base_url, **kwargs)
         self.robots = robots
-        site = base_url or getattr(self.source, "SITE", "")
+        site = base_url or self.source.SITE
         self.headers = headers_for(self.marketplace, site)
 
     @classmethod
@@ -74,11 +74,8 @@ class MarketSpider(MarketplaceSpider):
         """A link to the real marketplace, moved to the overriding base URL, so a replayed crawl stays offline."""
         if not self.base_url:
             return url
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        domains = getattr(self.source, "DOMAINS", ())
-        if any(host == d or host.endswith("." + d) for d in domains):
-            base = urlsplit(self.base_url)
+        if serves(self.source, url):
+            parts, base = urlsplit(url), urlsplit(self.base_url)
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
         return url
 
@@ -158,7 +155,7 @@ class MarketSpider(MarketplaceSpider):
         yield from self._listings(response, Parsed([x for x in result.listings if x.listing_id == listing_id]))
 
 
-def spider_class(source: ModuleType) -> type[MarketSpider]:
-    """The spider for one parser module, named after its marketplace."""
+def spider_class(source: MarketplaceParser) -> type[MarketSpider]:
+    """The spider for one marketplace's parser, named after its marketplace."""
     name = source.MARKETPLACE
     return type(f"{name.title()}Spider", (MarketSpider,), {"name": name, "marketplace": name, "source": source})
