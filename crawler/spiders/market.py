@@ -10,7 +10,7 @@ an empty result below is the marketplace's answer, not a captcha.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -96,6 +96,14 @@ class MarketSpider(MarketplaceSpider):
         self.page_read()
         return self.source.parse(response.body, response.url, captured_at=utcnow())
 
+    def _read_or_quarantine(self, response: Response) -> Generator[Any, None, Parsed | None]:
+        """The page read, or None after yielding its quarantine when the parser cannot read it."""
+        try:
+            return self._read(response)
+        except ExtractionError as exc:
+            yield self.quarantine(response, str(exc))
+            return None
+
     def _listings(self, response: Response, result: Parsed) -> Iterator[Any]:
         """The page's listings for this job, as one item (crawler.items.PageListings)."""
         if not result.listings:
@@ -112,10 +120,8 @@ class MarketSpider(MarketplaceSpider):
         return listing.model_copy(update={"crawl_job_id": self.job.job_id, "query_brand_id": self.job.brand_id})
 
     def parse_search(self, response: Response, page: int) -> Iterator[Any]:
-        try:
-            result = self._read(response)
-        except ExtractionError as exc:
-            yield self.quarantine(response, str(exc))
+        result = yield from self._read_or_quarantine(response)
+        if result is None:
             return
         yield from self._listings(response, result)
         for url in result.product_urls:
@@ -124,12 +130,9 @@ class MarketSpider(MarketplaceSpider):
             yield self.request(result.next_url, self.parse_search, page=page + 1)
 
     def parse_product(self, response: Response) -> Iterator[Any]:
-        try:
-            result = self._read(response)
-        except ExtractionError as exc:
-            yield self.quarantine(response, str(exc))
-            return
-        yield from self._listings(response, result)
+        result = yield from self._read_or_quarantine(response)
+        if result is not None:
+            yield from self._listings(response, result)
 
     def parse_item(self, response: Response, listing_id: str) -> Iterator[Any]:
         """A re-check: the listing again (history grows), or a removal when the answer says it is gone."""
