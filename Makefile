@@ -28,7 +28,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.pipeline
 
 eval-webshop: $(VENV)/.installed
-	$(BIN)/python -m crawler.evaluate_webshop
+	$(BIN)/python -m crawler.offline.evaluate_webshop
 
 clean:
 	rm -rf $(VENV) .kcnguard .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Crawl throughput: our Tiki spider against plain Scrapy on the same replayed pages, and `scrapy bench`.
 
-The replay server (crawler/replay.py) serves real Tiki search responses (the 420 items of one
+The replay server (crawler/offline/replay.py) serves real Tiki search responses (the 420 items of one
 store's saved item list, ../shared/data/tiki/seller-store-items, cut into pages of 40 under
 our search envelope) at Tiki's search path. Then, in the same run and on the same server:
 
@@ -45,7 +45,7 @@ PER_PAGE = 40
 
 
 def _manifest(folder: Path, pages: int) -> Any:
-    from crawler.replay import load_manifest
+    from crawler.offline.replay import load_manifest
 
     if not ITEMS.exists():
         raise SystemExit(f"real data {ITEMS} is absent: the benchmark needs ../shared/data")
@@ -143,9 +143,9 @@ def _plain(url: str, chains: int, pages: int) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         return clock.result(int(crawler.stats.get_value("bench/pages", 0)), seconds, listings=0)
 
-    from crawler.service import _run_reactor
+    from crawler.reactor import run_reactor
 
-    return _run_reactor(main)
+    return run_reactor(main)
 
 
 def _ours(url: str, chains: int, pages: int, data_dir: Path) -> dict[str, Any]:
@@ -194,10 +194,10 @@ def _ours(url: str, chains: int, pages: int, data_dir: Path) -> dict[str, Any]:
             quarantined=sum(sink.quarantined for _, sink, _ in crawls),
         )
 
-    from crawler.service import _run_reactor
+    from crawler.reactor import run_reactor
 
     try:
-        return _run_reactor(main)
+        return run_reactor(main)
     finally:
         bus.close()
 
@@ -260,7 +260,7 @@ def main() -> None:
         _side(args)
         return
 
-    from crawler.replay import ReplayApp, running
+    from crawler.offline.replay import ReplayApp, running
 
     results: dict[str, list[dict[str, Any]]] = {"plain": [], "ours": []}
     with tempfile.TemporaryDirectory(prefix="kcnguard-bench-crawl-") as tmp:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -12,10 +11,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 
 from crawler.blocks import detect_block
+from crawler.pause import pause
+from crawler.spiders.base import MarketplaceSpider
 
 log = logging.getLogger(__name__)
-
-_TICK = 0.1
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -49,10 +48,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def _pause(self, retry: Request, retry_after: bytes | None) -> None:
         delay = self.delay(int(retry.meta.get("retry_times", 1)), retry_after)
         log.info("retrying %s in %.1fs (attempt %s)", retry.url, delay, retry.meta.get("retry_times"))
-        deadline = time.monotonic() + delay
         # A stopping crawl must not sit out a long backoff: the engine drains in-flight work before closing.
-        while time.monotonic() < deadline and self._running():
-            await asyncio.sleep(min(_TICK, deadline - time.monotonic()))
+        await pause(delay, self._running)
 
     def _running(self) -> bool:
         engine = getattr(self.crawler, "engine", None)
@@ -83,7 +80,8 @@ class BlockDetectionMiddleware:
         if request.url.endswith("/robots.txt"):
             return response  # the robots middleware reads an unreadable robots.txt as "all allowed"
         spider = self.crawler.spider
-        marketplace = getattr(spider, "marketplace", None) or getattr(spider, "name", "?")
+        ours = spider if isinstance(spider, MarketplaceSpider) else None
+        marketplace = ours.marketplace if ours is not None else spider.name
         headers = {
             name.decode("latin-1"): (response.headers.get(name) or b"").decode("latin-1") for name in response.headers
         }
@@ -91,8 +89,8 @@ class BlockDetectionMiddleware:
         if reason is None:
             return response
         self.crawler.stats.inc_value("kcnguard/blocked")
-        if hasattr(spider, "blocked"):
-            spider.blocked(reason, response)
+        if ours is not None:
+            ours.blocked(reason, response)
         log.warning("blocked: %s", reason)
         # `crawling` first: Crawler.engine raises until a crawl has started (callbacks driven by hand).
         if self.crawler.crawling and self.crawler.engine.running and self._closing is None:

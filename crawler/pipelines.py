@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Self
 
 from pydantic import ValidationError
 
@@ -14,18 +14,27 @@ from kcnguard.records import DeadLetter, Listing
 log = logging.getLogger(__name__)
 
 
-class ListingPipeline:
-    """Re-validates each Listing (a spider may have copied it without validation) and publishes it.
-
-    An invalid listing is not dropped: it is turned into a DeadLetter for the next pipeline.
-    """
+class _SinkPipeline:
+    """A pipeline writing to its crawl's sink (found on the crawler) and counting in its stats."""
 
     def __init__(self, sink: ItemSink, stats: Any) -> None:
         self.sink, self.stats = sink, stats
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> ListingPipeline:
+    def from_crawler(cls, crawler: Any) -> Self:
         return cls(sink_of(crawler), crawler.stats)
+
+    def _quarantine(self, letter: DeadLetter, what: str) -> None:
+        self.sink.dead_letter(letter)
+        self.stats.inc_value("kcnguard/quarantined")
+        log.warning("%s %s quarantined: %s", what, letter.url, letter.reason)
+
+
+class ListingPipeline(_SinkPipeline):
+    """Re-validates each Listing (a spider may have copied it without validation) and publishes it.
+
+    An invalid listing is not dropped: it is turned into a DeadLetter for the next pipeline.
+    """
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageListings):
@@ -34,9 +43,7 @@ class ListingPipeline:
             for listing in item.listings:
                 checked = self._publish(listing)
                 if isinstance(checked, DeadLetter):
-                    self.sink.dead_letter(checked)
-                    self.stats.inc_value("kcnguard/quarantined")
-                    log.warning("listing from %s quarantined: %s", checked.url, checked.reason)
+                    self._quarantine(checked, "listing from")
                 else:
                     kept.append(checked)
             return PageListings(item.url, kept)
@@ -64,15 +71,8 @@ class ListingPipeline:
         return listing
 
 
-class DeadLetterPipeline:
+class DeadLetterPipeline(_SinkPipeline):
     """Publishes quarantined pages with their reason, and quarantines anything a spider should not yield."""
-
-    def __init__(self, sink: ItemSink, stats: Any) -> None:
-        self.sink, self.stats = sink, stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DeadLetterPipeline:
-        return cls(sink_of(crawler), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Listing | PageListings):
@@ -84,7 +84,5 @@ class DeadLetterPipeline:
                 repr(item).encode(), f"a spider yielded a {type(item).__name__}, not a Listing", source="crawl"
             )
         )
-        self.sink.dead_letter(letter)
-        self.stats.inc_value("kcnguard/quarantined")
-        log.warning("page %s quarantined: %s", letter.url, letter.reason)
+        self._quarantine(letter, "page")
         return letter

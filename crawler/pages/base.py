@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -155,6 +155,11 @@ def make_listing(fields: dict[str, Any], where: str = "") -> Listing:
     if isinstance(seller, dict):
         seller["id"] = clip(seller.get("id"), 128)
         seller["name"] = clip(seller.get("name"), 300)
+    return validated_listing(fields, where)
+
+
+def validated_listing(fields: dict[str, Any], where: str = "") -> Listing:
+    """Listing(**fields), its first validation failure as ExtractionError naming the field (after `where`)."""
     try:
         return Listing(**fields)
     except ValidationError as exc:
@@ -162,6 +167,15 @@ def make_listing(fields: dict[str, Any], where: str = "") -> Listing:
         name = ".".join(str(p) for p in first["loc"]) or "listing"
         shown = repr(first.get("input"))[:80]
         raise ExtractionError(f"{where}{name}", f"value {shown} is invalid: {first['msg']}") from None
+
+
+def first_per_id(listings: Iterable[Listing]) -> list[Listing]:
+    """The listings in order, one per listing_id: sponsored slots repeat products that also appear in the
+    organic results, and the first sighting is kept."""
+    kept: dict[str, Listing] = {}
+    for listing in listings:
+        kept.setdefault(listing.listing_id, listing)
+    return list(kept.values())
 
 
 def markup_safe(read: Callable[..., Listing], where: str, *args: Any) -> Listing:
@@ -173,6 +187,11 @@ def markup_safe(read: Callable[..., Listing], where: str, *args: Any) -> Listing
         raise
     except ValueError as exc:
         raise ExtractionError(where.rstrip("."), f"malformed markup: {exc}") from None
+
+
+def markup_listings(nodes: list[Selector], name: str, read: Callable[..., Listing], *args: Any) -> list[Listing]:
+    """Each element read as a listing by read(node, *args, where), where = "name[position].", one per listing_id."""
+    return first_per_id(markup_safe(read, f"{name}[{position}].", node, *args) for position, node in enumerate(nodes))
 
 
 def with_query(url: str, **params: Any) -> str:

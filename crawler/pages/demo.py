@@ -11,8 +11,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlparse
 
-from pydantic import ValidationError
-
 from crawler.pages.base import (
     ExtractionError,
     evidence_digest,
@@ -22,6 +20,7 @@ from crawler.pages.base import (
     of_type,
     selector,
     text_of,
+    validated_listing,
     vnd_text,
 )
 from kcnguard.records import Listing, Seller, utcnow
@@ -196,10 +195,4 @@ class DemoProductPage:
             "crawl_job_id": crawl_job_id,
             "query_brand_id": query_brand_id,
         }
-        try:
-            return Listing(**fields)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "listing"
-            shown = repr(first.get("input"))[:80]
-            raise ExtractionError(field, f"value {shown} is invalid: {first['msg']}") from None
+        return validated_listing(fields)

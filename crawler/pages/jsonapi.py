@@ -3,26 +3,26 @@ product objects, and the keys an unexpected object has, named in the error that 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from crawler.pages.base import ExtractionError
+from crawler.pages.base import ExtractionError, first_per_id
 from kcnguard.records import Listing
 
 
 def listings_of(items: list[Any], where: str, read: Callable[[dict[str, Any], str], Listing]) -> list[Listing]:
-    """Each object of a JSON list read as a listing by `read(item, place)`, in order.
+    """Each object of a JSON list read as a listing by `read(item, place)`, in order, one per listing_id.
 
-    A non-object is an error naming its place (`where[3]`). A listing_id seen again keeps its
-    first listing: sponsored slots repeat products that also appear in the organic results.
+    A non-object is an error naming its place (`where[3]`).
     """
-    listings: dict[str, Listing] = {}
+    return first_per_id(_read_each(items, where, read))
+
+
+def _read_each(items: list[Any], where: str, read: Callable[[dict[str, Any], str], Listing]) -> Iterator[Listing]:
     for position, item in enumerate(items):
         if not isinstance(item, dict):
             raise ExtractionError(f"{where}[{position}]", f"is a {type(item).__name__}, not an object")
-        listing = read(item, f"{where}[{position}].")
-        listings.setdefault(listing.listing_id, listing)
-    return list(listings.values())
+        yield read(item, f"{where}[{position}].")
 
 
 def json_object(data: Any, url: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from crawler.pages.base import (
     load_json,
     looks_like_json,
     make_listing,
-    markup_safe,
+    markup_listings,
     number,
     parsed,
     required,
@@ -214,13 +214,8 @@ def _cards(body: bytes, url: str, at: datetime) -> Parsed:
             f"{url}: no window.pageData listItems and no [data-qa-locator=product-item] cards: "
             "not a Lazada search page",
         )
-    listings: dict[str, Listing] = {}
-    digest = evidence_digest(body)
-    for position, card in enumerate(cards):
-        where = f"product-item[{position}]."
-        listing = markup_safe(_card, where, card, digest, url, at)
-        listings.setdefault(listing.listing_id, listing)
-    return parsed(list(listings.values()), _next_page(page, url))
+    listings = markup_listings(cards, "product-item", _card, evidence_digest(body), url, at)
+    return parsed(listings, _next_page(page, url))
 
 
 def _card(card: Selector, digest: str, url: str, at: datetime, where: str) -> Listing:

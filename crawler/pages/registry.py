@@ -10,12 +10,25 @@ import importlib
 import re
 from datetime import datetime
 from types import ModuleType
-from urllib.parse import urlsplit
+from typing import TypeVar
 
 from crawler.pages import lazada, sendo, shopee, tiki, websosanh
 from crawler.pages.base import Parsed
+from crawler.pages.protocol import MarketplaceParser, PageParser, serves
 
-SOURCES: dict[str, ModuleType] = {m.MARKETPLACE: m for m in (tiki, shopee, lazada, sendo, websosanh)}
+P = TypeVar("P", bound=PageParser)
+
+
+def as_parser(module: ModuleType, protocol: type[P]) -> P:
+    """The module, once it is seen to offer every name of `protocol`; TypeError naming the module otherwise."""
+    if not isinstance(module, protocol):
+        raise TypeError(f"{module.__name__} is not a {protocol.__name__}: it lacks a name the protocol declares")
+    return module
+
+
+SOURCES: dict[str, MarketplaceParser] = {
+    m.MARKETPLACE: as_parser(m, MarketplaceParser) for m in (tiki, shopee, lazada, sendo, websosanh)
+}
 WEBSHOP = "webshop"
 
 # What gives a marketplace away in a body saved without its URL: its CDNs and its field names.
@@ -38,11 +51,7 @@ class UnknownMarketplace(LookupError):
 
 
 def host_marketplace(url: str) -> str | None:
-    host = (urlsplit(url).hostname or "").lower()
-    for slug, module in SOURCES.items():
-        if any(host == d or host.endswith("." + d) for d in module.DOMAINS):
-            return slug
-    return None
+    return next((slug for slug, parser in SOURCES.items() if serves(parser, url)), None)
 
 
 def detect(url: str, body: bytes) -> str:
@@ -57,12 +66,12 @@ def detect(url: str, body: bytes) -> str:
     return WEBSHOP
 
 
-def parser_for(marketplace: str) -> ModuleType:
+def parser_for(marketplace: str) -> PageParser:
     if marketplace in SOURCES:
         return SOURCES[marketplace]
     if marketplace == WEBSHOP:
         try:
-            return importlib.import_module("crawler.pages.webshop")
+            return as_parser(importlib.import_module("crawler.pages.webshop"), PageParser)
         except ModuleNotFoundError as exc:
             if exc.name != "crawler.pages.webshop":
                 raise
@@ -76,5 +85,5 @@ def parser_for(marketplace: str) -> ModuleType:
 
 def parse_any(body: bytes, url: str, marketplace: str | None = None, captured_at: datetime | None = None) -> Parsed:
     """Parse with the named parser, or the detected one; ExtractionError from the parser passes through."""
-    module = parser_for(marketplace or detect(url, body))
-    return module.parse(body, url, captured_at=captured_at)
+    parser = parser_for(marketplace or detect(url, body))
+    return parser.parse(body, url, captured_at=captured_at)

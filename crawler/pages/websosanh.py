@@ -20,7 +20,7 @@ from crawler.pages.base import (
     evidence_digest,
     http_urls,
     make_listing,
-    markup_safe,
+    markup_listings,
     number,
     parsed,
     selector,
@@ -57,14 +57,9 @@ def parse(body: bytes, url: str, *, captured_at: datetime | None = None) -> Pars
         raise ExtractionError(
             "li.product-item", f"{url}: no ul.product-wrap with li.product-item: not a websosanh results page"
         )
-    listings: dict[str, Listing] = {}
-    digest = evidence_digest(body)
-    for position, item in enumerate(items):
-        where = f"li.product-item[{position}]."
-        listing = markup_safe(_offer, where, item, digest, url, at)
-        listings.setdefault(listing.listing_id, listing)
+    listings = markup_listings(items, "li.product-item", _offer, evidence_digest(body), url, at)
     href = page.css("ul.pagination a.next::attr(href)").get()
-    return parsed(list(listings.values()), absolute(url, href))
+    return parsed(listings, absolute(url, href))
 
 
 def _offer(item: Selector, digest: str, url: str, at: datetime, where: str) -> Listing:

@@ -2,8 +2,9 @@
 
 Every raw response that yields a listing or a quarantine is put in the evidence store (by its
 SHA-256, which is the listing's evidence_digest), so what the system claims a page said can be
-shown later. A block or captcha answer is recorded here by the block middleware, and a listing
-found gone on a re-check is recorded for the service to mark removed.
+shown later. What the crawl met (pages read, failed requests, a block or captcha answer told by
+the block middleware, listings found gone on a re-check) is kept in one CrawlOutcome, which the
+spider hands the job's run when the crawl ends (`report`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.changes import Removal
+from crawler.outcome import CrawlOutcome
 from crawler.pages.base import evidence_digest
 from kcnguard.evidence import EvidenceStore
 from kcnguard.records import CrawlJob, DeadLetter, listing_key, utcnow
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # The crawler attribute the service sets so spiders find the evidence store of their crawl.
 _EVIDENCE_ATTR = "kcnguard_evidence"
+# The stat counting responses read (parsed, or a re-check's "gone" answer): the run's `pages`.
+PAGES_STAT = "kcnguard/pages"
 
 
 def attach_evidence(crawler: Any, evidence: EvidenceStore) -> None:
@@ -41,10 +45,7 @@ class MarketplaceSpider(scrapy.Spider):
             raise ValueError(f"job {job.job_id} is for {job.marketplace}, not {self.marketplace}")
         self.job = job
         self.base_url = base_url.rstrip("/")
-        self.failures: list[str] = []
-        self.blocked_statuses: list[int] = []
-        self.blocks: list[str] = []
-        self.removals: list[Removal] = []
+        self.outcome = CrawlOutcome(self.marketplace)
 
     @classmethod
     def base_url_from(cls, settings: Settings) -> str:
@@ -54,6 +55,17 @@ class MarketplaceSpider(scrapy.Spider):
     def spider_kwargs(cls, settings: Settings) -> dict[str, Any]:
         """What the service passes to the spider besides the job."""
         return {"base_url": cls.base_url_from(settings)}
+
+    def report(self) -> CrawlOutcome:
+        """What this crawl met, its counters taken from the crawl's stats; call once the crawl has ended."""
+        stats = self.crawler.stats
+        self.outcome.pages = int(stats.get_value(PAGES_STAT, 0))
+        self.outcome.robots_forbidden = int(stats.get_value("robotstxt/forbidden", 0))
+        self.outcome.finish_reason = stats.get_value("finish_reason")
+        return self.outcome
+
+    def page_read(self) -> None:
+        self.crawler.stats.inc_value(PAGES_STAT)
 
     @property
     def evidence(self) -> EvidenceStore:
@@ -72,7 +84,7 @@ class MarketplaceSpider(scrapy.Spider):
 
     def blocked(self, reason: str, response: Response) -> None:
         """Called by the block middleware: the run ends `blocked` with this reason; the page is kept as evidence."""
-        self.blocks.append(reason)
+        self.outcome.blocks.append(reason)
         try:
             self.keep_evidence(response)
         except Exception:  # the block is what matters; a failing evidence store is logged, not raised
@@ -80,7 +92,7 @@ class MarketplaceSpider(scrapy.Spider):
 
     def removed(self, listing_id: str, reason: str) -> None:
         at = utcnow()
-        self.removals.append(Removal(listing_key(self.marketplace, listing_id), at, reason))
+        self.outcome.removals.append(Removal(listing_key(self.marketplace, listing_id), at, reason))
         log.info("job %s: listing %s:%s gone: %s", self.job.job_id, self.marketplace, listing_id, reason)
 
     def quarantine(self, response: Response, reason: str) -> DeadLetter:
@@ -102,9 +114,9 @@ class MarketplaceSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             if status in (401, 403, 429):
-                self.blocked_statuses.append(status)
+                self.outcome.blocked_statuses.append(status)
             message = f"{url}: HTTP {status}"
         else:
             message = f"{url}: {failure.type.__name__}: {failure.getErrorMessage()}"
-        self.failures.append(message)
+        self.outcome.failures.append(message)
         log.warning("job %s: request failed: %s", self.job.job_id, message)

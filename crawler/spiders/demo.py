@@ -32,7 +32,7 @@ class DemoSpider(MarketplaceSpider):
         )
 
     def parse_search(self, response: Response, page: int) -> Iterator[Any]:
-        self.crawler.stats.inc_value("kcnguard/pages")
+        self.page_read()
         try:
             results = DemoSearchPage(response.url, response.body)
         except ExtractionError as exc:
@@ -47,7 +47,7 @@ class DemoSpider(MarketplaceSpider):
             )
 
     def parse_product(self, response: Response) -> Iterator[Any]:
-        self.crawler.stats.inc_value("kcnguard/pages")
+        self.page_read()
         try:
             listing = DemoProductPage(response.url, response.body).listing(
                 crawl_job_id=self.job.job_id, query_brand_id=self.job.brand_id

@@ -10,8 +10,7 @@ an empty result below is the marketplace's answer, not a captcha.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from types import ModuleType
+from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +20,7 @@ from scrapy.http import Response
 from crawler.changes import removal_reason
 from crawler.items import PageListings
 from crawler.pages.base import ExtractionError, Parsed
+from crawler.pages.protocol import MarketplaceParser, serves
 from crawler.settings import base_url_override, headers_for, obeys_robots
 from crawler.spiders.base import MarketplaceSpider
 from kcnguard.records import CrawlJob, Listing, utcnow
@@ -33,12 +33,12 @@ _GONE = [404, 410]
 class MarketSpider(MarketplaceSpider):
     """Subclassed once per parser module by `spider_class`; instances are one crawl job each."""
 
-    source: ClassVar[ModuleType]
+    source: ClassVar[MarketplaceParser]
 
     def __init__(self, job: CrawlJob, base_url: str, robots: bool = True, **kwargs: Any) -> None:
         super().__init__(job, base_url, **kwargs)
         self.robots = robots
-        site = base_url or getattr(self.source, "SITE", "")
+        site = base_url or self.source.SITE
         self.headers = headers_for(self.marketplace, site)
 
     @classmethod
@@ -74,11 +74,8 @@ class MarketSpider(MarketplaceSpider):
         """A link to the real marketplace, moved to the overriding base URL, so a replayed crawl stays offline."""
         if not self.base_url:
             return url
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        domains = getattr(self.source, "DOMAINS", ())
-        if any(host == d or host.endswith("." + d) for d in domains):
-            base = urlsplit(self.base_url)
+        if serves(self.source, url):
+            parts, base = urlsplit(url), urlsplit(self.base_url)
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
         return url
 
@@ -87,7 +84,7 @@ class MarketSpider(MarketplaceSpider):
             try:
                 url = self._url(self.source.item_url, self.job.query)
             except ValueError as exc:
-                self.failures.append(f"re-check of {self.job.query!r}: {exc}")
+                self.outcome.failures.append(f"re-check of {self.job.query!r}: {exc}")
                 return
             yield self.request(url, self.parse_item, listing_id=self.job.query)
             return
@@ -96,8 +93,16 @@ class MarketSpider(MarketplaceSpider):
     # Callbacks --------------------------------------------------------------------------------
 
     def _read(self, response: Response) -> Parsed:
-        self.crawler.stats.inc_value("kcnguard/pages")
+        self.page_read()
         return self.source.parse(response.body, response.url, captured_at=utcnow())
+
+    def _read_or_quarantine(self, response: Response) -> Generator[Any, None, Parsed | None]:
+        """The page read, or None after yielding its quarantine when the parser cannot read it."""
+        try:
+            return self._read(response)
+        except ExtractionError as exc:
+            yield self.quarantine(response, str(exc))
+            return None
 
     def _listings(self, response: Response, result: Parsed) -> Iterator[Any]:
         """The page's listings for this job, as one item (crawler.items.PageListings)."""
@@ -115,10 +120,8 @@ class MarketSpider(MarketplaceSpider):
         return listing.model_copy(update={"crawl_job_id": self.job.job_id, "query_brand_id": self.job.brand_id})
 
     def parse_search(self, response: Response, page: int) -> Iterator[Any]:
-        try:
-            result = self._read(response)
-        except ExtractionError as exc:
-            yield self.quarantine(response, str(exc))
+        result = yield from self._read_or_quarantine(response)
+        if result is None:
             return
         yield from self._listings(response, result)
         for url in result.product_urls:
@@ -127,19 +130,16 @@ class MarketSpider(MarketplaceSpider):
             yield self.request(result.next_url, self.parse_search, page=page + 1)
 
     def parse_product(self, response: Response) -> Iterator[Any]:
-        try:
-            result = self._read(response)
-        except ExtractionError as exc:
-            yield self.quarantine(response, str(exc))
-            return
-        yield from self._listings(response, result)
+        result = yield from self._read_or_quarantine(response)
+        if result is not None:
+            yield from self._listings(response, result)
 
     def parse_item(self, response: Response, listing_id: str) -> Iterator[Any]:
         """A re-check: the listing again (history grows), or a removal when the answer says it is gone."""
         result: Parsed | None = None
         problem: str | None = None
         if response.status in _GONE:
-            self.crawler.stats.inc_value("kcnguard/pages")  # an answer read, though there is nothing to parse
+            self.page_read()  # an answer read, though there is nothing to parse
         else:
             try:
                 result = self._read(response)
@@ -158,7 +158,7 @@ class MarketSpider(MarketplaceSpider):
         yield from self._listings(response, Parsed([x for x in result.listings if x.listing_id == listing_id]))
 
 
-def spider_class(source: ModuleType) -> type[MarketSpider]:
-    """The spider for one parser module, named after its marketplace."""
+def spider_class(source: MarketplaceParser) -> type[MarketSpider]:
+    """The spider for one marketplace's parser, named after its marketplace."""
     name = source.MARKETPLACE
     return type(f"{name.title()}Spider", (MarketSpider,), {"name": name, "marketplace": name, "source": source})

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from crawler.offline.replay import Manifest, ReplayApp, load_manifest, running
 from crawler.pages import lazada, sendo, shopee, tiki
-from crawler.replay import Manifest, ReplayApp, load_manifest, running
 from kcnguard.bus import Consumer, open_bus
 from kcnguard.evidence import LocalEvidenceStore, digest_of
 from kcnguard.records import CrawlJob, CrawlRun, Listing

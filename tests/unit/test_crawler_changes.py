@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from crawler.changes import Removal, apply_removals, recheck_jobs, removal_reason
+from crawler.offsets import OffsetTracker
+from crawler.outcome import CrawlOutcome
 from crawler.pages import tiki
-from crawler.service import OffsetTracker
 from kcnguard.bus import Message
 from kcnguard.records import Listing, ScoredListing, Seller
 from kcnguard.store import Store, open_store
@@ -186,39 +187,24 @@ def test_recheck_command_sends_the_jobs(isolated_settings, monkeypatch: pytest.M
     assert (job.marketplace, job.query, job.reason, job.brand_id) == ("shopee", "1.10", "recheck", "zinus")
 
 
-class _Stats:
-    def __init__(self, values: dict) -> None:
-        self.values = values
-
-    def get_stats(self) -> dict:
-        return self.values
-
-
-class _Crawler:
-    def __init__(self, stats: dict, **spider: object) -> None:
-        from types import SimpleNamespace
-
-        base = {"marketplace": "shopee", "failures": [], "blocks": [], "blocked_statuses": [], "removals": []}
-        self.spider = SimpleNamespace(**{**base, **spider})
-        self.stats = _Stats(stats)
-
-
 def test_run_outcome_is_blocked_never_done_with_nothing() -> None:
-    from crawler.service import _outcome
-
     reason = "shopee: captcha page at https://shopee.vn/search?keyword=x"
-    assert _outcome(_Crawler({}, blocks=[reason])) == ("blocked", reason)
-    assert _outcome(_Crawler({"kcnguard/pages": 2}, blocks=[reason])) == ("blocked", f"{reason} (after 2 pages read)")
-    assert _outcome(_Crawler({"robotstxt/forbidden": 1})) == ("blocked", "shopee: robots.txt forbids the search page")
-    assert _outcome(_Crawler({"finish_reason": "finished"}))[0] == "failed"
-    status, why = _outcome(
-        _Crawler(
-            {"kcnguard/pages": 5, "finish_reason": "closespider_timeout"},
-            removals=[Removal("shopee:1.2", DAY, "HTTP 404 not found")],
-        )
-    )
+    assert CrawlOutcome("shopee", blocks=[reason]).verdict() == ("blocked", reason)
+    assert CrawlOutcome("shopee", pages=2, blocks=[reason]).verdict() == ("blocked", f"{reason} (after 2 pages read)")
+    forbidden = CrawlOutcome("shopee", robots_forbidden=1)
+    assert forbidden.blocked and forbidden.verdict() == ("blocked", "shopee: robots.txt forbids the search page")
+    refused = CrawlOutcome("shopee", blocked_statuses=[429])
+    assert refused.verdict() == ("blocked", "shopee: HTTP 429 from the marketplace")
+    assert CrawlOutcome("shopee", pages=1, blocked_statuses=[429]).verdict()[0] == "done"
+    assert CrawlOutcome("shopee", finish_reason="finished").verdict()[0] == "failed"
+    status, why = CrawlOutcome(
+        "shopee",
+        pages=5,
+        finish_reason="closespider_timeout",
+        removals=[Removal("shopee:1.2", DAY, "HTTP 404 not found")],
+    ).verdict()
     assert status == "done" and "shopee:1.2 gone: HTTP 404" in (why or "") and "time limit after 5 pages" in (why or "")
-    assert _outcome(_Crawler({"kcnguard/pages": 3})) == ("done", None)
+    assert CrawlOutcome("shopee", pages=3).verdict() == ("done", None)
 
 
 def test_a_job_finishing_after_the_consumer_was_dropped_is_ignored() -> None:

@@ -99,7 +99,7 @@ def test_recheck_job_asks_for_the_item_and_sees_404_itself(evidence: LocalEviden
         "listing_id": "85794847.3391609027"
     }
     bad = _spider(_job("shopee", "not-an-id", reason="recheck"), evidence)
-    assert _first_requests(bad) == [] and "not-an-id" in bad.failures[0]
+    assert _first_requests(bad) == [] and "not-an-id" in bad.outcome.failures[0]
 
 
 def test_search_page_yields_listings_for_the_job_keeps_evidence_and_follows(
@@ -144,18 +144,19 @@ def test_recheck_sees_the_listing_again_or_marks_it_gone(shared_data: Path, evid
     spider = _spider(_job("shopee", "85794847.3391609027", reason="recheck"), evidence)
     url = f"{BASE}/api/v4/item/get?itemid=3391609027&shopid=85794847"
     [listing] = _flat(spider.parse_item(_response(url, body), listing_id="85794847.3391609027"))
-    assert isinstance(listing, Listing) and listing.key == "shopee:85794847.3391609027" and not spider.removals
+    assert isinstance(listing, Listing) and listing.key == "shopee:85794847.3391609027" and not spider.outcome.removals
 
     gone = b'{"error": 4, "error_msg": null, "data": null}'
     assert list(spider.parse_item(_response(url, gone), listing_id="85794847.3391609027")) == []
-    assert evidence.exists(listing.evidence_digest) and len(spider.removals) == 1
-    removal = spider.removals[0]
+    assert evidence.exists(listing.evidence_digest) and len(spider.outcome.removals) == 1
+    removal = spider.outcome.removals[0]
     assert removal.key == "shopee:85794847.3391609027" and "error 4" in removal.reason
 
     tiki = _spider(_job("tiki", "74036862", reason="recheck"), evidence)
     not_found = b'{"error": {"code": 404, "message": "Product not found"}}'
     assert list(tiki.parse_item(_response(f"{BASE}/api/v2/products/74036862", not_found, 404), "74036862")) == []
-    assert [r.key for r in tiki.removals] == ["tiki:74036862"] and "404" in tiki.removals[0].reason
+    assert [r.key for r in tiki.outcome.removals] == ["tiki:74036862"] and "404" in tiki.outcome.removals[0].reason
+    assert tiki.report().pages == 1 and tiki.report().verdict() == ("done", "tiki:74036862 gone: HTTP 404 not found")
 
 
 def test_block_middleware_stops_the_job_with_the_reason(evidence: LocalEvidenceStore) -> None:
@@ -167,7 +168,8 @@ def test_block_middleware_stops_the_job_with_the_reason(evidence: LocalEvidenceS
     captcha = _response(url, b'{"error": 90309999, "is_customized": false, "tracking_id": "x"}')
     with pytest.raises(Blocked, match="anti-bot JSON"):
         asyncio.run(middleware.process_response(Request(url), captcha))
-    assert spider.blocks == [f"shopee: anti-bot JSON (error 90309999) at {url}"]
+    assert spider.outcome.blocks == [f"shopee: anti-bot JSON (error 90309999) at {url}"]
+    assert spider.report().verdict() == ("blocked", spider.outcome.blocks[0])
     assert spider.crawler.stats.get_value("kcnguard/blocked") == 1
     assert evidence.exists(__import__("hashlib").sha256(captcha.body).hexdigest())
 

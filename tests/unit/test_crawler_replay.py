@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from crawler.replay import ManifestError, ReplayApp, load_manifest, read_manifest, running
+from crawler.offline.replay import ManifestError, ReplayApp, load_manifest, read_manifest, running
 
 
 def _manifest(tmp_path: Path, shared_data: Path) -> dict:

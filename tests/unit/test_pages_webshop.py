@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.evaluate_webshop import report
+from crawler.offline.evaluate_webshop import report
 from crawler.pages.base import ExtractionError
 from crawler.pages.webshop import MARKETPLACE, decode, extract_product, listing_id, parse
 from crawler.pages.webshop_values import availability_value, currency_code, price_value

@@ -1,6 +1,6 @@
 """Score the web-shop extractor on the product-extraction benchmark, beside the baselines' outputs.
 
-    python -m crawler.evaluate_webshop [--data ../shared/data/webshop-benchmark] [--show-errors]
+    python -m crawler.offline.evaluate_webshop [--data ../shared/data/webshop-benchmark] [--show-errors]
 
 Metric (the benchmark's README): per attribute, a page's single predicted value is a true
 positive when it is among the page's annotated values (prices compared as decimals), a false
@@ -25,7 +25,7 @@ from typing import Any
 from crawler.pages.webshop import decode, extract_product
 from crawler.pages.webshop_values import currency_code
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "webshop-benchmark"
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "webshop-benchmark"
 ATTRIBUTES = ("price", "currency", "sku", "gtin", "mpn", "brand", "availability")
 # The ground truth writes currencies as shown ("£", "$", "Lei") and the systems answer in ISO
 # codes or symbols; "currency-iso" compares both sides as the ISO codes they can stand for.

@@ -102,12 +102,12 @@ def run(
         return 2
     slug = marketplace or detect(url, body)
     try:
-        module = parser_for(slug)
+        parser = parser_for(slug)
     except UnknownMarketplace as exc:
         print(f"lỗi / error: {exc}", file=err)
         return 2
     try:
-        result = module.parse(body, url, captured_at=captured_at)
+        result = parser.parse(body, url, captured_at=captured_at)
     except ExtractionError as exc:
         print(f"lỗi trích xuất / extraction error ({slug}): trường / field '{exc.field}': {exc}", file=err)
         return 1
