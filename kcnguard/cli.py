@@ -225,7 +225,7 @@ def cmd_recheck(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from crawler.replay import ManifestError, serve
+    from crawler.offline.replay import ManifestError, serve
 
     try:
         serve(Path(args.dir), args.host, args.port)
@@ -259,7 +259,7 @@ def cmd_dead_letters(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from crawler.extract import run
+    from crawler.offline.extract import run
 
     return run(args.file, args.url, args.marketplace, out=sys.stdout, err=sys.stderr)
 
@@ -333,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     recheck.set_defaults(func=cmd_recheck)
 
     replay = sub.add_parser("replay", help="serve saved marketplace responses at their real paths (DIR/manifest.json)")
-    replay.add_argument("--dir", required=True, help="a folder with manifest.json (see crawler/replay.py)")
+    replay.add_argument("--dir", required=True, help="a folder with manifest.json (see crawler/offline/replay.py)")
     replay.add_argument("--host", default="127.0.0.1")
     replay.add_argument("--port", type=int, default=8900)
     replay.set_defaults(func=cmd_replay)
