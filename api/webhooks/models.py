@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from kcnguard.records.base import Slug
+from kcnguard.webhooks.records import Delivery
 
 
 class WebhookIn(BaseModel):
@@ -66,24 +67,6 @@ class WebhookCreated(WebhookOut):
 class WebhookPage(BaseModel):
     items: list[WebhookOut]
     total: int
-
-
-class Attempt(BaseModel):
-    at: datetime
-    status: int | None = Field(description="The HTTP status the partner answered, None when no answer")
-    error: str | None = None
-    seconds: float
-
-
-class Delivery(BaseModel):
-    delivery_id: str
-    agency: str
-    event_id: str
-    case_id: str
-    status: str = Field(description="pending, delivered or dead (no more attempts)")
-    attempts: list[Attempt]
-    next_attempt_at: datetime | None
-    updated_at: datetime
 
 
 class DeliveryPage(BaseModel):
