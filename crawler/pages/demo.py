@@ -25,6 +25,7 @@ from crawler.pages.base import (
     vnd_text,
 )
 from kcnguard.records import Listing, Seller, utcnow
+from kcnguard.validation import field_name
 
 MARKETPLACE = "demo"
 
@@ -200,6 +201,6 @@ class DemoProductPage:
             return Listing(**fields)
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "listing"
+            field = field_name(first["loc"], "listing")
             shown = repr(first.get("input"))[:80]
             raise ExtractionError(field, f"value {shown} is invalid: {first['msg']}") from None
