@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from kcnguard.records.base import Slug
-from kcnguard.webhooks.records import Delivery
+from kcnguard.webhooks.records import Delivery, WebhookInfo
 
 
 class WebhookIn(BaseModel):
@@ -33,13 +31,8 @@ class WebhookIn(BaseModel):
     )
 
 
-class WebhookOut(BaseModel):
-    agency: str
-    url: str
-    allowed_hosts: list[str]
-    active: bool
-    created_at: datetime
-    created_by: str
+class WebhookOut(WebhookInfo):
+    """A registered webhook as the admin sees it: never its secret."""
 
 
 class WebhookCreated(WebhookOut):

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
-class Webhook(BaseModel):
-    """One per agency; registering again replaces the URL and the secret (a rotation)."""
+class WebhookInfo(BaseModel):
+    """What may be shown of an agency's webhook."""
 
     agency: str
     url: str
@@ -17,6 +17,11 @@ class Webhook(BaseModel):
     active: bool
     created_at: datetime
     created_by: str
+
+
+class Webhook(WebhookInfo):
+    """One per agency; registering again replaces the URL and the secret (a rotation)."""
+
     secret: str = Field(description="Kept for signing; shown to the admin once, at registration")
 
 
