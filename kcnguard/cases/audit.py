@@ -13,7 +13,7 @@ the next one writes it before its own. Reads go by id (realtime on both backends
 right even before Elasticsearch refreshes its search.
 
 What this cannot show on its own: the newest entries being cut off the end. Anchoring the last
-hash elsewhere (a daily report, a partner's copy) closes that; `verify` returns the head hash.
+hash elsewhere (a daily report, a partner's copy) closes that.
 """
 
 from __future__ import annotations
