@@ -10,10 +10,10 @@ from fastapi import Depends, Header, Request
 from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.auth.service import authenticate, key_from_headers, require_scope
-from api.events import CaseEvents
 from api.i18n import Lang, lang_param
 from api.lifecycle import StoreKeeper
 from api.problems import store_unavailable
+from kcnguard.cases.outbox import CaseEvents
 from kcnguard.store import Store
 
 

@@ -11,8 +11,8 @@ import logging
 import threading
 
 from api.board.documents import seed as seed_documents
-from api.events import CaseEvents
 from kcnguard.backoff import Backoff
+from kcnguard.cases.outbox import CaseEvents
 from kcnguard.store import Store
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class StoreKeeper:
         self, store: Store, admin_key: str = "", retry_max_seconds: float = 30.0, events: CaseEvents | None = None
     ) -> None:
         self.store = store
-        # The bus handle for case events (api/events.py): started and stopped with the keeper.
+        # The bus handle for case events (kcnguard/cases/outbox.py): started and stopped with the keeper.
         self.events = events
         self.admin_key = admin_key
         self.retry_max_seconds = retry_max_seconds

@@ -19,7 +19,6 @@ from api.board.views import router as board_router
 from api.brands.views import router as brands_router
 from api.cases.views import router as cases_router
 from api.enterprises.views import router as enterprises_router
-from api.events import CaseEvents
 from api.health.views import router as health_router
 from api.lifecycle import StoreKeeper
 from api.limits import MAX_BODY_BYTES, BodySizeLimit
@@ -32,6 +31,7 @@ from api.reports.views import router as reports_router
 from api.review.views import router as review_router
 from api.webhooks.views import router as webhooks_router
 from kcnguard.bus import Bus, open_bus
+from kcnguard.cases.outbox import CaseEvents
 from kcnguard.settings import Settings, get_settings
 from kcnguard.store import Store, open_store
 from kcnguard.topics import CASE_EVENTS

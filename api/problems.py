@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.i18n import pick_lang
 from kcnguard.errors import ConflictError, TransientError
+from kcnguard.validation import field_name
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
         loc = [str(p) for p in error.get("loc", ())]
         if loc[:1] == ["body"]:
             loc = loc[1:]
-        field = ".".join(loc) or "(body)"
+        field = field_name(loc, "(body)")
         kind = error.get("type", "value_error")
         en = str(error.get("msg", "invalid value"))
         ctx = error.get("ctx") or {}

@@ -204,7 +204,7 @@ def start_api(folder: Path, port: int) -> subprocess.Popen[bytes]:
         "KCNGUARD_PARTNER_RATE_PER_MINUTE": "100000",
         "KCNGUARD_PARTNER_RATE_BURST": "10000",
     }
-    process = subprocess.Popen([sys.executable, "-m", "kcnguard.cli", "api"], env=env, cwd=ROOT)
+    process = subprocess.Popen([sys.executable, "-m", "launcher.cli", "api"], env=env, cwd=ROOT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

@@ -20,10 +20,10 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from api.audit import service as audit
 from api.auth.enums import ROLE_SCOPES, Role
 from api.auth.models import Principal
 from api.review import service as review
+from kcnguard.cases import audit
 from kcnguard.records import Brand, Case, Listing, ScoredListing, Seller
 from kcnguard.store import open_store
 

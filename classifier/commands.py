@@ -1,4 +1,4 @@
-"""`kcnguard train` and `kcnguard model list|show|use`, wired into kcnguard/cli.py.
+"""`kcnguard classifier`, `train`, `model list|show|use` and `score`, wired into the launcher.
 
 scikit-learn and joblib are imported only when one of these commands runs, so that every
 other command starts without them.
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kcnguard.process import run_until_stopped
 from kcnguard.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ SHOWN_PROBLEMS = 20
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sub.add_parser("classifier", help="score raw listings from the bus").set_defaults(func=cmd_classifier)
     train = sub.add_parser(
         "train",
         help="train a model from labelled rows, store decisions and seed data; promote it if no less precise",
@@ -43,6 +45,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     model.add_argument("action", choices=["list", "show", "use"])
     model.add_argument("version", nargs="?", help="for show (default: current) and use")
     model.set_defaults(func=cmd_model)
+
+    from classifier.score_file import add_parser as add_score_parser  # `score`; sklearn loads on use
+
+    add_score_parser(sub)
+
+
+def cmd_classifier(_args: argparse.Namespace, settings: Settings) -> int:
+    from classifier.service import run
+
+    return run_until_stopped(run, settings)
 
 
 def _metrics_line(metrics: Metrics | None) -> str:

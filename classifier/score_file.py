@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kcnguard.settings import Settings
+from kcnguard.validation import problem_text
 
 if TYPE_CHECKING:
     from classifier.model import TrainedModel
@@ -138,8 +139,7 @@ def to_row(raw: Any) -> tuple[Listing, tuple[float, int] | None]:
     try:
         listing = to_listing(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-        raise BadInput(problems) from exc
+        raise BadInput(problem_text(exc, limit=3)) from exc
     history = None
     if raw.get("seller_flagged_share") is not None and raw.get("seller_listing_count") is not None:
         share = float(raw["seller_flagged_share"])

@@ -5,7 +5,8 @@ batch changes nothing: listings merge by key (history kept), scores are keyed by
 brand, a case is created only if absent, and its "opened" event is published again while the
 case is still untouched: a crash between creating the case and flushing the event would
 otherwise lose the event for good. The event id is fixed per case, so a consumer drops the
-repeats. A still-open case whose score moved is updated and announced as "rescored".
+repeats. A still-open case whose score moved is updated and announced as "rescored". Cases are
+opened, re-scored and audited by kcnguard.cases.flow, as the API's case changes are.
 
 The model is the registry's current one (data_dir/models, see classifier/artifacts.py), checked
 once per batch, so `kcnguard model use` or a promoted `kcnguard train` reaches running workers
@@ -18,7 +19,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from classifier.artifacts import ArtifactError, ModelRegistry, read_artifact
@@ -29,8 +29,9 @@ from classifier.training import ensure_current
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.bus.worker import RecordWorker
-from kcnguard.errors import ConflictError, TransientError
-from kcnguard.records import Brand, Case, CaseEvent, CaseState, Listing, Record, ScoredListing
+from kcnguard.cases.flow import open_cases
+from kcnguard.errors import TransientError
+from kcnguard.records import Brand, Listing, Record
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
 from kcnguard.topics import CASE_EVENTS, RAW_LISTINGS, SCORED_LISTINGS
@@ -150,7 +151,7 @@ class ClassifierHandler:
         self.seller_history.new_batch()
         scored = self.scorer().score_many(listings)
         # Cases before scores: whoever can see a flagged score can then also find its case.
-        events = self._open_cases([s for s in scored if s.flagged])
+        events = open_cases(self.store, [s for s in scored if s.flagged], ACTOR, RESCORE_DELTA)
         if scored:
             self.store.put_scored(scored)
             self.bus.publish_records(SCORED_LISTINGS, scored, keys=[s.listing.key for s in scored])
@@ -164,67 +165,6 @@ class ClassifierHandler:
             len(events),
             self.model.version,
         )
-
-    def _open_cases(self, flagged: Sequence[ScoredListing]) -> list[CaseEvent]:
-        """Open a case per flagged score in one bulk write; announce new ones, re-score open ones."""
-        candidates = [
-            Case.open_for(s.listing.key, s.brand_id, s.score, actor=ACTOR, note=s.reasons[0].vi if s.reasons else None)
-            for s in flagged
-        ]
-        events = []
-        for scored, (stored, created) in zip(flagged, self.store.open_cases(candidates), strict=True):
-            case = stored.record
-            if created:
-                log.info(
-                    "classifier: case %s opened for %s (%s, %.2f)",
-                    case.case_id,
-                    case.listing_key,
-                    case.brand_id,
-                    case.score,
-                )
-            elif case.state is CaseState.OPEN and abs(case.score - scored.score) >= RESCORE_DELTA:
-                if _unannounced(case):  # its "opened" may have been lost; repeating it costs a dropped duplicate
-                    events.append(_event(case, "opened", f"{case.case_id}:opened", case.created_at))
-                rescored = self._rescore(case, stored.version, scored)
-                if rescored is not None:
-                    events.append(rescored)
-                continue
-            elif not _unannounced(case):
-                continue
-            events.append(_event(case, "opened", f"{case.case_id}:opened", case.created_at))
-        return events
-
-    def _rescore(self, case: Case, version: str, scored: ScoredListing) -> CaseEvent | None:
-        """Update a still-open case's score; an inspector acting on it at that moment wins."""
-        updated = case.model_copy(update={"score": scored.score, "updated_at": scored.scored_at})
-        try:
-            self.store.save_case(updated, version)
-        except ConflictError:
-            log.info("classifier: case %s changed while re-scoring; left to the inspector", case.case_id)
-            return None
-        log.info("classifier: case %s re-scored %.2f -> %.2f", case.case_id, case.score, scored.score)
-        # One event per score the case takes: a redelivered batch repeats the id, and consumers drop it.
-        event_id = f"{case.case_id}:rescored:{scored.model_version}:{scored.score:.4f}"
-        return _event(updated, "rescored", event_id[:128], scored.scored_at)
-
-
-def _event(case: Case, kind: str, event_id: str, at: datetime) -> CaseEvent:
-    return CaseEvent(
-        event_id=event_id,
-        case_id=case.case_id,
-        kind=kind,
-        state=case.state,
-        listing_key=case.listing_key,
-        brand_id=case.brand_id,
-        score=case.score,
-        actor=ACTOR,
-        at=at,
-    )
-
-
-def _unannounced(case: Case) -> bool:
-    """Still as the classifier opened it: nobody has acted on it, so its event may be missing."""
-    return case.state is CaseState.OPEN and len(case.history) == 1 and case.history[0].actor == ACTOR
 
 
 def build_handler(store: Store, bus: Bus, settings: Settings, model: TrainedModel | None = None) -> ClassifierHandler:

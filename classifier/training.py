@@ -41,6 +41,7 @@ from classifier.normalize import normalize
 from classifier.scoring import Scorer
 from kcnguard.records import Brand, CaseState, Listing, utcnow
 from kcnguard.store import Query, Store
+from kcnguard.validation import problem_text
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Loaded:
 
 def _problem_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in exc.errors()[:5])
+        return problem_text(exc, "(row)", 5)
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from crawler.items import PageListings
 from crawler.sink import ItemSink, sink_of
 from kcnguard.records import DeadLetter, Listing
+from kcnguard.validation import problem_text
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class ListingPipeline(_SinkPipeline):
         try:
             listing = Listing.model_validate(item.model_dump())
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+            problems = problem_text(exc, limit=5)
             return DeadLetter.of(
                 item.model_dump_json().encode(),
                 f"invalid listing: {problems}",

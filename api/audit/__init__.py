@@ -1,1 +1,1 @@
-"""The append-only, hash-chained log of every decision and case change."""
+"""The audit log's routes: read it and verify its chain (the log itself is kcnguard.cases.audit)."""

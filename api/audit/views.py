@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.audit import service
-from api.audit.models import AuditPage, Verification
+from api.audit.models import AuditPage
 from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.deps import StoreDep, requires
 from api.pages import MAX_LIMIT, MAX_OFFSET
+from kcnguard.cases import audit
+from kcnguard.cases.audit import Verification
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -28,10 +29,10 @@ def list_audit(
     action: Annotated[str | None, Query(max_length=100)] = None,
     object: Annotated[str | None, Query(max_length=300, description="e.g. case:case-…")] = None,
 ) -> AuditPage:
-    items, total = service.list_entries(store, limit, offset, actor, action, object)
+    items, total = audit.list_entries(store, limit, offset, actor, action, object)
     return AuditPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/verify", response_model=Verification, summary="Check every entry's hash and link")
 def verify(store: StoreDep, _: Reader) -> Verification:
-    return service.verify(store)
+    return audit.verify(store)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
-from api.audit import service as audit
 from api.auth import sessions, users
 from api.auth.enums import Scope
 from api.auth.login_guard import guarded_login
@@ -17,6 +16,7 @@ from api.deps import PrincipalDep, StoreDep, requires
 from api.keys import create_key
 from api.pages import MAX_LIMIT, MAX_OFFSET
 from api.problems import Problem
+from kcnguard.cases import audit
 from kcnguard.records.base import utcnow
 
 router = APIRouter(prefix="/v1", tags=["auth"])

@@ -17,10 +17,10 @@ from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.brands.service import visible_brands
 from api.cases.changes import check_version, commit_change, require_version, stale_as_409
-from api.events import CaseEvents
 from api.problems import Problem
 from api.review.models import CaseOut
 from api.review.service import case_out
+from kcnguard.cases.outbox import CaseEvents
 from kcnguard.records import Case, CaseState, InvalidTransition
 from kcnguard.store import Query, Store, Versioned
 

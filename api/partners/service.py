@@ -15,7 +15,6 @@ from api.auth.enums import Role, Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.cases.changes import check_version, commit_change, require_version, stale_as_409
-from api.events import CaseEvents
 from api.partners import cursor
 from api.partners.models import (
     BrandIp,
@@ -28,6 +27,7 @@ from api.partners.models import (
     TrademarkInfo,
 )
 from api.problems import Problem
+from kcnguard.cases.outbox import CaseEvents
 from kcnguard.errors import NotFound
 from kcnguard.evidence import open_evidence
 from kcnguard.records import Case, InvalidTransition, PartnerAction, StoredListing, utcnow

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from api.brands.models import BrandIn, BrandInBase
 from kcnguard.records import Brand
+from kcnguard.validation import problems
 
 FIELDS = (
     "brand_id",
@@ -129,16 +130,8 @@ def parse(values: dict[str, str], lang: str) -> BrandForm:
     try:
         form.brand = BrandIn.model_validate(body)
     except ValidationError as exc:
-        form.errors.extend(_validation_messages(exc))
+        form.errors.extend(problems(exc, "brand"))
     return form
-
-
-def _validation_messages(exc: ValidationError) -> list[str]:
-    messages = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "brand"
-        messages.append(f"{where}: {error['msg']}")
-    return messages
 
 
 def values_of(brand: Brand) -> dict[str, str]:

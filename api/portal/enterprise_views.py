@@ -25,6 +25,7 @@ from api.reports.models import ReporterKind, ReportIn
 from api.reports.service import submit
 from api.review.models import PageRequest, QueueFilters
 from api.review.service import queue
+from kcnguard.validation import problems
 
 router = APIRouter()
 BrandId = Annotated[str, Path(max_length=64)]
@@ -128,7 +129,7 @@ def _save_brand(request: Request, keeper: KeeperDep, values: dict[str, str], edi
             form.errors.append(problem_message(problem, chosen))
             return _form_page(request, chosen, signed, form, editing, problem.status)
         except ValidationError as exc:  # Brand's own cross-field rules, run again on the record
-            form.errors.extend(f"{'.'.join(map(str, e['loc'])) or 'brand'}: {e['msg']}" for e in exc.errors())
+            form.errors.extend(problems(exc, "brand"))
             return _form_page(request, chosen, signed, form, editing, 422)
         return redirect(request, brand_path(brand.brand_id), lang=chosen, notice="saved")
 
@@ -247,7 +248,7 @@ def report_submit(
             )
             report = submit(keeper.store, signed.principal, report_in)
         except ValidationError as exc:
-            errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+            errors = problems(exc)
             status = 422
         except Problem as problem:
             if problem.status in (401, 403):

@@ -25,6 +25,7 @@ from api.portal.session import Signed, csrf_matches, signed_in
 from api.portal.texts import TEXTS, format_price
 from api.problems import Problem
 from kcnguard.errors import TransientError
+from kcnguard.validation import problem_text
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,7 @@ def guarded(
         return error_page(request, lang, problem.status, problem_message(problem, lang), signed)
     except ValidationError as exc:
         # A form value a service's model refused: say which field and why, as the API would.
-        details = "; ".join(f"{'.'.join(map(str, e['loc'])) or '-'}: {e['msg']}" for e in exc.errors()[:10])
+        details = problem_text(exc, "-", 10)
         return error_page(request, lang, 422, f"{t['form_errors']} {details}", signed)
     except TransientError as exc:
         log.warning("portal %s for %s failed: store unavailable: %s", request.url.path, signed.principal.actor, exc)

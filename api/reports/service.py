@@ -13,12 +13,12 @@ import secrets
 from typing import Any
 from urllib.parse import urlparse
 
-from api.audit import service as audit
 from api.auth.enums import Role, Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.problems import Problem
 from api.reports.models import Report, ReporterKind, ReportIn, TriageIn
+from kcnguard.cases import audit
 from kcnguard.records.base import utcnow
 from kcnguard.store import CREATE, Query, Store, schema
 

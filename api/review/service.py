@@ -16,7 +16,6 @@ from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.brands.service import visible_brands
 from api.cases.changes import commit_change
-from api.events import CaseEvents
 from api.listings.models import CaseRef, ReasonOut
 from api.listings.service import listing_detail as stored_listing_detail
 from api.listings.service import search_text
@@ -34,6 +33,7 @@ from api.review.models import (
     ReviewDetail,
     SellerListing,
 )
+from kcnguard.cases.outbox import CaseEvents
 from kcnguard.errors import ConflictError
 from kcnguard.records import Case, InvalidTransition, ScoredListing
 from kcnguard.records.case import REVIEW_STATUSES, CaseState

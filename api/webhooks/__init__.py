@@ -1,1 +1,1 @@
-"""Webhooks to partner agencies: registration (admin), signing, and the delivery service."""
+"""Webhooks to partner agencies: registration and the deliveries list (admin). Delivery runs in webhooks/."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from kcnguard.records.base import Slug
+from kcnguard.webhooks.records import Delivery, WebhookInfo
 
 
 class WebhookIn(BaseModel):
@@ -32,13 +31,8 @@ class WebhookIn(BaseModel):
     )
 
 
-class WebhookOut(BaseModel):
-    agency: str
-    url: str
-    allowed_hosts: list[str]
-    active: bool
-    created_at: datetime
-    created_by: str
+class WebhookOut(WebhookInfo):
+    """A registered webhook as the admin sees it: never its secret."""
 
 
 class WebhookCreated(WebhookOut):
@@ -66,24 +60,6 @@ class WebhookCreated(WebhookOut):
 class WebhookPage(BaseModel):
     items: list[WebhookOut]
     total: int
-
-
-class Attempt(BaseModel):
-    at: datetime
-    status: int | None = Field(description="The HTTP status the partner answered, None when no answer")
-    error: str | None = None
-    seconds: float
-
-
-class Delivery(BaseModel):
-    delivery_id: str
-    agency: str
-    event_id: str
-    case_id: str
-    status: str = Field(description="pending, delivered or dead (no more attempts)")
-    attempts: list[Attempt]
-    next_attempt_at: datetime | None
-    updated_at: datetime
 
 
 class DeliveryPage(BaseModel):

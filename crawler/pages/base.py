@@ -14,6 +14,7 @@ from parsel import Selector
 from pydantic import ValidationError
 
 from kcnguard.records import Listing
+from kcnguard.validation import field_name
 
 _XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # VND has no minor unit; sellers write 1.290.000₫, 1,290,000 đ or 1290000 VND.
@@ -164,7 +165,7 @@ def validated_listing(fields: dict[str, Any], where: str = "") -> Listing:
         return Listing(**fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "listing"
+        name = field_name(first["loc"], "listing")
         shown = repr(first.get("input"))[:80]
         raise ExtractionError(f"{where}{name}", f"value {shown} is invalid: {first['msg']}") from None
 

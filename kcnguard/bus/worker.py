@@ -21,6 +21,7 @@ from kcnguard.errors import RebalancedError, TransientError
 from kcnguard.heartbeat import Heartbeat
 from kcnguard.records import DeadLetter, Record
 from kcnguard.topics import DEAD_LETTER, Topic
+from kcnguard.validation import problem_text
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,7 @@ def decode(topic: Topic, message: Message) -> Record:
     try:
         return topic.record.model_validate_json(message.value)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in exc.errors()[:10]
-        )
-        raise ValueError(f"not a valid {topic.record.__name__}: {problems}") from None
+        raise ValueError(f"not a valid {topic.record.__name__}: {problem_text(exc, '(record)', 10)}") from None
 
 
 class RecordWorker:

@@ -134,18 +134,6 @@ ENTERPRISES = Collection(
 )
 AGENCIES = Collection("agencies", {"slug": _f("slug", K), "kind": _f("kind", K), "name": _f("name", T)})
 
-# The hash-chained, append-only log of decisions and case changes; the id is the zero-padded seq.
-AUDIT = Collection(
-    "audit",
-    {
-        "seq": _f("seq", Kind.INT),
-        "at": _f("at", D),
-        "actor": _f("actor", K),
-        "action": _f("action", K),
-        "object": _f("object", K),
-    },
-)
-
 # Suspect listing URLs sent in by enterprises, workers and consumers.
 REPORTS = Collection(
     "reports",
@@ -160,9 +148,6 @@ REPORTS = Collection(
         "text": _f("search_text", T),  # the note and the URL's words
     },
 )
-
-# Case events the bus would not take yet; the API's publisher sends them when it is back.
-OUTBOX = Collection("outbox", {"queued_at": _f("queued_at", D)})
 
 # The Board's content: legal documents (editable, seeded), announcements and who has read them.
 DOCUMENTS = Collection(
@@ -188,18 +173,9 @@ ANNOUNCEMENT_READS = Collection(
     {"announcement_id": _f("announcement_id", K), "enterprise_id": _f("enterprise_id", K), "read_at": _f("read_at", D)},
 )
 
-# Partner webhooks (the secret kept for signing, never shown again) and every delivery attempt.
-WEBHOOKS = Collection("webhooks", {"agency": _f("agency", K), "active": _f("active", B)})
-WEBHOOK_DELIVERIES = Collection(
-    "webhook_deliveries",
-    {
-        "agency": _f("agency", K),
-        "event_id": _f("event_id", K),
-        "status": _f("status", K),  # pending, delivered, dead
-        "next_attempt_at": _f("next_attempt_at", D),
-        "updated_at": _f("updated_at", D),
-    },
-)
+# Declared next to their domains, which import this module for Collection: so imported only here, at the end.
+from kcnguard.cases.collections import AUDIT, AUDIT_HEAD, OUTBOX  # noqa: E402
+from kcnguard.webhooks.collections import WEBHOOK_DELIVERIES, WEBHOOKS  # noqa: E402
 
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
@@ -215,6 +191,7 @@ COLLECTIONS: dict[str, Collection] = {
         ENTERPRISES,
         AGENCIES,
         AUDIT,
+        AUDIT_HEAD,
         REPORTS,
         OUTBOX,
         DOCUMENTS,

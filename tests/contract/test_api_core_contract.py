@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from api.agencies.service import register_agency
-from api.audit import service as audit
 from api.auth import sessions
 from api.auth.enums import ROLE_SCOPES, Role
 from api.auth.models import Principal
@@ -24,6 +23,7 @@ from api.reports.models import ReportIn
 from api.reports.service import list_reports, submit
 from api.review import service as review
 from api.review.models import PageRequest, QueueFilters
+from kcnguard.cases import audit
 from kcnguard.records import CaseState
 from kcnguard.store import Store, open_document_store
 from tests.conftest import elasticsearch_url

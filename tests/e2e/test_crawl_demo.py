@@ -81,7 +81,7 @@ def test_crawler_service_crawls_the_demo_marketplace(tmp_path: Path, namespace: 
     log_path = tmp_path / "crawler.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kcnguard.cli", "crawler"], cwd=ROOT, env=env, stdout=log_file, stderr=log_file
+            [sys.executable, "-m", "launcher.cli", "crawler"], cwd=ROOT, env=env, stdout=log_file, stderr=log_file
         )
         try:
             raw_listings = _read_all(bus, RAW_LISTINGS, want=14)

@@ -155,7 +155,7 @@ def test_spiders_crawl_real_payloads_offline_and_track_changes(
         log_path = tmp_path / "crawler.log"
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "kcnguard.cli", "crawler"], cwd=ROOT, env=env, stdout=log_file, stderr=log_file
+                [sys.executable, "-m", "launcher.cli", "crawler"], cwd=ROOT, env=env, stdout=log_file, stderr=log_file
             )
             try:
                 _crawl_three_days(app, harness, shared_data, folder, url, log_path)

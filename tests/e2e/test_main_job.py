@@ -65,7 +65,7 @@ def main_job(tmp_path: Path, request: pytest.FixtureRequest, namespace: str):
         **request.param,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "kcnguard.cli", "run", "--wait", "60"],
+        [sys.executable, "-m", "launcher.cli", "run", "--wait", "60"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

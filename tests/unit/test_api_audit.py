@@ -7,8 +7,9 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from api.audit import service as audit
-from kcnguard.store import Store, schema
+from kcnguard.cases import audit
+from kcnguard.cases.collections import AUDIT
+from kcnguard.store import Store
 from tests.unit.test_api_support import Keys, auth
 
 pytest_plugins = ["tests.unit.test_api_support"]
@@ -31,27 +32,27 @@ def test_a_clean_chain_verifies_and_links_each_entry(store: Store) -> None:
 
 def test_editing_an_entry_in_the_store_is_detected(store: Store) -> None:
     _fill(store, 5)
-    doc = store.docs.get(schema.AUDIT.name, audit.entry_id(3))
+    doc = store.docs.get(AUDIT.name, audit.entry_id(3))
     assert doc is not None
-    store.docs.put(schema.AUDIT.name, doc.id, {**doc.body, "after": {"state": "dismissed"}})
+    store.docs.put(AUDIT.name, doc.id, {**doc.body, "after": {"state": "dismissed"}})
     result = audit.verify(store)
     assert not result.ok and result.first_bad_seq == 3 and "altered" in (result.reason or "")
 
 
 def test_rehashing_an_edited_entry_still_breaks_the_next_link(store: Store) -> None:
     _fill(store, 5)
-    doc = store.docs.get(schema.AUDIT.name, audit.entry_id(2))
+    doc = store.docs.get(AUDIT.name, audit.entry_id(2))
     assert doc is not None
     forged = {**doc.body, "actor": "admin:someone-else"}
     forged["hash"] = audit.entry_hash(forged)
-    store.docs.put(schema.AUDIT.name, doc.id, forged)
+    store.docs.put(AUDIT.name, doc.id, forged)
     result = audit.verify(store)
     assert not result.ok and result.first_bad_seq == 3 and "prev_hash" in (result.reason or "")
 
 
 def test_a_removed_entry_is_detected(store: Store) -> None:
     _fill(store, 4)
-    store.docs.delete(schema.AUDIT.name, audit.entry_id(2))
+    store.docs.delete(AUDIT.name, audit.entry_id(2))
     result = audit.verify(store)
     assert not result.ok and result.first_bad_seq == 2 and "missing" in (result.reason or "")
 

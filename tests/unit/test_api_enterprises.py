@@ -93,7 +93,7 @@ def test_a_negative_keyword_may_not_be_the_brands_own_name(client: TestClient, k
 def test_loading_brands_from_a_file_needs_their_enterprises(isolated_settings, tmp_path, capsys) -> None:
     import json
 
-    from kcnguard.cli import main
+    from launcher.cli import main
 
     brands = tmp_path / "brands.json"
     body = brand_body("sua-x", "chua-dang-ky")

@@ -1,15 +1,16 @@
-"""Case events leave the API through the store's outbox: kept while the bus is down, sent once it is back."""
+"""Case events leave through the store's outbox (kcnguard.cases.outbox): kept while the bus is down, sent after."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from api.events import CaseEvents, enqueue, event_for
 from kcnguard.bus import Bus, open_bus
+from kcnguard.cases.events import case_event
+from kcnguard.cases.outbox import CaseEvents, Outbox
 from kcnguard.errors import BusUnavailable
 from kcnguard.records import Case, CaseEvent
-from kcnguard.store import Query, Store, schema
+from kcnguard.store import Store
 from kcnguard.topics import CASE_EVENTS
 
 pytest_plugins = ["tests.unit.test_api_support"]
@@ -17,13 +18,12 @@ pytest_plugins = ["tests.unit.test_api_support"]
 
 def _events(n: int) -> list[CaseEvent]:
     return [
-        event_for(Case.open_for(f"demo:{i}", "sua-acme", 0.9, "classifier"), "opened", "classifier") for i in range(n)
+        case_event(Case.open_for(f"demo:{i}", "sua-acme", 0.9, "classifier"), "opened", "classifier") for i in range(n)
     ]
 
 
 def _outbox(store: Store) -> int:
-    store.docs.refresh(schema.OUTBOX.name)
-    return store.docs.count(schema.OUTBOX.name, Query())
+    return Outbox(store).count()
 
 
 def test_events_wait_in_the_outbox_while_the_bus_is_down_then_go_out(
@@ -60,7 +60,7 @@ def test_events_wait_in_the_outbox_while_the_bus_is_down_then_go_out(
 def test_events_queued_without_a_publisher_are_sent_by_the_next_drain(
     store: Store, tmp_path: Path, namespace: str
 ) -> None:
-    enqueue(store, _events(2))  # as a service called outside a request (the portal, a script) does
+    Outbox(store).put(_events(2))  # as a service called outside a request (the portal, a script) does
     bus_url = f"embedded://{tmp_path / 'bus.db'}"
     publisher = CaseEvents(store, lambda: open_bus(bus_url, namespace=namespace))
     assert publisher.drain() is True
@@ -70,5 +70,7 @@ def test_events_queued_without_a_publisher_are_sent_by_the_next_drain(
 
 def test_one_change_has_one_event_id(store: Store) -> None:
     case = Case.open_for("demo:1", "sua-acme", 0.9, "classifier")
-    assert event_for(case, "transitioned", "x", "7").event_id == event_for(case, "transitioned", "y", "7").event_id
-    assert event_for(case, "transitioned", "x", "7").event_id != event_for(case, "transitioned", "x", "8").event_id
+    assert case_event(case, "transitioned", "x", "7").event_id == case_event(case, "transitioned", "y", "7").event_id
+    assert case_event(case, "transitioned", "x", "7").event_id != case_event(case, "transitioned", "x", "8").event_id
+    # Opening happens once per case: its event needs no change name, and its id is fixed per case.
+    assert case_event(case, "opened", "classifier").event_id == f"{case.case_id}:opened"

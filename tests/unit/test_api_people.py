@@ -125,8 +125,8 @@ def test_keys_are_listed_created_and_revoked_by_admins(client: TestClient, keys:
 
 
 def test_cli_creates_a_user_from_a_password_file(isolated_settings, tmp_path) -> None:
-    from kcnguard.cli import main
     from kcnguard.store import open_store
+    from launcher.cli import main
 
     secret = tmp_path / "pw"
     secret.write_text(PASSWORD + "\n", encoding="utf-8")

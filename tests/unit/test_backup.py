@@ -135,3 +135,28 @@ def test_the_manifest_names_every_file_with_its_digest(tmp_path: Path) -> None:
     assert set(manifest["files"]) == {"store.sqlite3"}
     assert len(manifest["files"]["store.sqlite3"]["sha256"]) == 64
     store.close()
+
+
+def test_the_commands_back_up_verify_and_restore(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from launcher.cli import main
+
+    live = tmp_path / "live"
+    monkeypatch.setenv("KCNGUARD_DATA_DIR", str(live))
+    monkeypatch.setenv("KCNGUARD_STORE_URL", f"sqlite://{live}/store.sqlite3")
+    monkeypatch.setenv("KCNGUARD_BUS_URL", f"embedded://{live}/bus.sqlite3")
+    from kcnguard.settings import get_settings
+
+    get_settings.cache_clear()
+    store = open_store(f"sqlite://{live}/store.sqlite3", namespace="kcnguard")
+    store.setup()
+    store.put_brand(_brand(7))
+    store.close()
+    assert main(["backup", "--into", str(tmp_path / "saved")]) == 0
+    folder = next((tmp_path / "saved").iterdir())
+    assert main(["restore", str(folder), "--verify-only"]) == 0
+    assert main(["restore", str(folder)]) == 0
+    assert "store.sqlite3" in capsys.readouterr().out
+    (folder / "store.sqlite3").write_bytes(b"hong")
+    assert main(["restore", str(folder)]) == 1
+    assert "SHA-256 differs" in capsys.readouterr().err
+    get_settings.cache_clear()

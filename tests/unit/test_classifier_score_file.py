@@ -151,8 +151,8 @@ def test_an_unusable_brands_file_stops_with_exit_code_2(tmp_path: Path, model: T
 def test_the_command_is_wired_into_kcnguard(
     brands_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kcnguard.cli import main
     from kcnguard.settings import get_settings
+    from launcher.cli import main
 
     monkeypatch.setenv("KCNGUARD_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()

@@ -24,10 +24,10 @@ from classifier.training import (
     seed_training_rows,
     training_digest,
 )
-from kcnguard.cli import main
 from kcnguard.records import Case, CaseState
 from kcnguard.store import Store
 from kcnguard.store.sqlite import SqliteDocumentStore
+from launcher.cli import main
 
 
 @pytest.fixture(scope="module")

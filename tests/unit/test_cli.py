@@ -7,11 +7,11 @@ import json
 import pytest
 
 from kcnguard.bus import open_bus
-from kcnguard.cli import main
 from kcnguard.records import DeadLetter
 from kcnguard.settings import Settings
 from kcnguard.store import open_store
 from kcnguard.topics import CRAWL_JOBS, DEAD_LETTER
+from launcher.cli import main
 
 
 def test_setup_then_demo_brands_then_a_crawl_cycle(isolated_settings: Settings, capsys) -> None:

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 import yaml
 
-from kcnguard.cli import SERVICES, build_parser
 from kcnguard.settings import Settings
+from launcher.cli import SERVICES, build_parser
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"

@@ -163,10 +163,10 @@ def test_offsets_are_committed_only_past_finished_jobs() -> None:
 
 def test_recheck_command_sends_the_jobs(isolated_settings, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     from kcnguard.bus import open_bus
-    from kcnguard.cli import main
     from kcnguard.records import CrawlJob
     from kcnguard.settings import get_settings
     from kcnguard.topics import CRAWL_JOBS
+    from launcher.cli import main
 
     monkeypatch.setenv("KCNGUARD_CRAWL_MARKETPLACES", "shopee,tiki")
     get_settings.cache_clear()

@@ -12,8 +12,8 @@ import pytest
 
 from crawler.pages import registry
 from crawler.pages.base import ExtractionError, Parsed
-from kcnguard.cli import main
 from kcnguard.settings import Settings
+from launcher.cli import main
 
 KEYS = [
     "marketplace", "listing_id", "url", "title", "price", "currency", "original_price", "sku", "gtin", "brand",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kcnguard.cli import build_parser
+from launcher.cli import build_parser
 from kcnguard.settings import Settings
 from kcnguard.topics import ALL, physical
 from tests.conftest import ROOT

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from kcnguard.cli import build_parser
 from kcnguard.settings import Settings
+from launcher.cli import build_parser
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,16 +11,20 @@ from typing import Any
 
 import pytest
 
-from api.events import event_for
-from api.problems import Problem
 from api.webhooks import service
-from api.webhooks.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, Sender, plan, verify
 from api.webhooks.models import WebhookIn
+from kcnguard.cases.events import case_event
 from kcnguard.records import CaseState, utcnow
 from kcnguard.settings import Settings
-from kcnguard.store import Query, Store, schema
+from kcnguard.store import Store
+from kcnguard.webhooks import urls
+from kcnguard.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from kcnguard.webhooks.store import Deliveries
+from kcnguard.webhooks.urls import URLRefused
 from tests.unit.test_api_partners import _agencies, refer
 from tests.unit.test_api_support import Keys, auth, open_case, scored, seed_brand, seed_scored
+from webhooks.planner import plan
+from webhooks.sender import Sender
 
 pytest_plugins = ["tests.unit.test_api_support"]
 
@@ -62,10 +66,8 @@ def hook_settings(settings: Settings) -> Settings:
 
 def test_only_allowlisted_public_hosts_pass() -> None:
     public = lambda _h: ["93.184.216.34"]  # noqa: E731 - a resolver stand-in
-    assert (
-        service.check_url("https://hooks.qltt.gov.vn/x", ["hooks.qltt.gov.vn"], False, public)[0] == "hooks.qltt.gov.vn"
-    )
-    assert service.check_url("https://a.congan.gov.vn/x", ["*.congan.gov.vn"], False, public)
+    assert urls.check_url("https://hooks.qltt.gov.vn/x", ["hooks.qltt.gov.vn"], False, public)[0] == "hooks.qltt.gov.vn"
+    assert urls.check_url("https://a.congan.gov.vn/x", ["*.congan.gov.vn"], False, public)
     cases = [
         ("https://evil.example/x", ["hooks.qltt.gov.vn"], "allowlist"),
         ("ftp://hooks.qltt.gov.vn/x", ["hooks.qltt.gov.vn"], "https"),
@@ -73,21 +75,21 @@ def test_only_allowlisted_public_hosts_pass() -> None:
         ("http://hooks.qltt.gov.vn/x", ["hooks.qltt.gov.vn"], "https"),
     ]
     for url, allowed, why in cases:
-        with pytest.raises(Problem) as err:
-            service.check_url(url, allowed, False, public)
-        assert err.value.status == 422 and why in err.value.en, (url, err.value.en)
+        with pytest.raises(URLRefused) as err:
+            urls.check_url(url, allowed, False, public)
+        assert why in err.value.en, (url, err.value.en)
 
 
 def test_private_addresses_need_an_explicit_allowance() -> None:
     inside = lambda _h: ["10.0.0.5"]  # noqa: E731
-    with pytest.raises(Problem, match="private"):
-        service.check_url("https://hooks.internal/x", ["hooks.internal"], False, inside)
+    with pytest.raises(URLRefused, match="private"):
+        urls.check_url("https://hooks.internal/x", ["hooks.internal"], False, inside)
     metadata = lambda _h: ["169.254.169.254"]  # noqa: E731 - a name pointing at cloud metadata
-    with pytest.raises(Problem, match="private"):
-        service.check_url("https://meta.partner.example/x", ["meta.partner.example"], False, metadata)
-    assert service.check_url("https://hooks.internal/x", ["hooks.internal", "10.0.0.5"], False, inside)
-    assert service.check_url("https://hooks.internal/x", ["hooks.internal"], True, inside)
-    assert service.check_url("http://127.0.0.1:9/x", ["127.0.0.1"], False)
+    with pytest.raises(URLRefused, match="private"):
+        urls.check_url("https://meta.partner.example/x", ["meta.partner.example"], False, metadata)
+    assert urls.check_url("https://hooks.internal/x", ["hooks.internal", "10.0.0.5"], False, inside)
+    assert urls.check_url("https://hooks.internal/x", ["hooks.internal"], True, inside)
+    assert urls.check_url("http://127.0.0.1:9/x", ["127.0.0.1"], False)
 
 
 def test_registration_shows_the_secret_once(
@@ -101,7 +103,7 @@ def test_registration_shows_the_secret_once(
     unknown = client.post("/v1/webhooks", json={**body, "agency": "nobody"}, headers=auth(keys.admin))
     assert unknown.status_code == 422
     # No DNS in tests: the allowed name resolves to a public documentation address.
-    monkeypatch.setattr(service, "resolve", lambda _h: ["93.184.216.34"])
+    monkeypatch.setattr(urls, "resolve", lambda _h: ["93.184.216.34"])
     made = client.post("/v1/webhooks", json=body, headers=auth(keys.admin))
     assert made.status_code == 201, made.text
     assert made.json()["secret"].startswith("whsec_")
@@ -126,7 +128,7 @@ def _referred_event(store: Store) -> Any:
     refer(store, case, ["qltt"])
     current = store.get_case(case.case_id)
     assert current is not None and current.record.state is CaseState.REFERRED
-    return event_for(current.record, "referred", "inspector:test", current.version)
+    return case_event(current.record, "referred", "inspector:test", current.version)
 
 
 def test_delivery_is_signed_retried_with_backoff_and_recorded(
@@ -153,9 +155,9 @@ def test_delivery_is_signed_retried_with_backoff_and_recorded(
     sent = json.loads(body)
     assert sent["case_id"] == event.case_id and sent["agency"] == "qltt" and sent["state"] == "referred"
     store.refresh()
-    (doc,) = store.docs.search(schema.WEBHOOK_DELIVERIES.name, Query(size=10)).docs
-    assert doc.body["status"] == "delivered"
-    assert [a["status"] for a in doc.body["attempts"]] == [500, 500, 204]
+    (delivery,), _ = Deliveries(store).page("qltt", None, 10, 0)
+    assert delivery.status == "delivered"
+    assert [a.status for a in delivery.attempts] == [500, 500, 204]
 
 
 def test_delivery_is_dead_lettered_after_the_last_attempt(store: Store, keys: Keys, hook_settings: Settings) -> None:
@@ -173,8 +175,8 @@ def test_delivery_is_dead_lettered_after_the_last_attempt(store: Store, keys: Ke
         partner.close()
     assert len(partner.received) == 3  # webhook_max_attempts
     store.refresh()
-    (doc,) = store.docs.search(schema.WEBHOOK_DELIVERIES.name, Query(size=10)).docs
-    assert doc.body["status"] == "dead" and len(doc.body["attempts"]) == 3
+    (delivery,), _ = Deliveries(store).page("qltt", None, 10, 0)
+    assert delivery.status == "dead" and len(delivery.attempts) == 3
 
 
 def test_no_delivery_for_agencies_without_a_webhook(store: Store, keys: Keys) -> None:
@@ -196,10 +198,10 @@ def test_deliveries_are_listed_for_the_admin(client, keys: Keys, store: Store, h
 def test_the_service_consumes_case_events_and_delivers(tmp_path, namespace: str) -> None:
     """`kcnguard webhooks` end to end: an event on the embedded bus reaches the partner, signed."""
     from api.agencies.service import register_agency
-    from api.webhooks.delivery import run
     from kcnguard.bus import open_bus
     from kcnguard.store import open_store
     from kcnguard.topics import CASE_EVENTS
+    from webhooks.service import run
 
     settings = Settings(
         data_dir=tmp_path / "data",

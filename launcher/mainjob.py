@@ -105,7 +105,7 @@ class MainJob:
         return None
 
     def _prepare(self) -> None:
-        from kcnguard.bootstrap import prepare_backends
+        from launcher.bootstrap import prepare_backends
 
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         prepare_backends(self.settings)
@@ -138,7 +138,7 @@ class MainJob:
         # A session of its own: Ctrl-C reaches only this process, which then stops the
         # services in order instead of each one tearing down mid-batch.
         child.process = subprocess.Popen(
-            [sys.executable, "-m", "kcnguard.cli", name],
+            [sys.executable, "-m", "launcher.cli", name],
             env=self._env(),
             stdout=child.log_file,
             stderr=subprocess.STDOUT,

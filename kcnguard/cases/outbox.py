@@ -1,11 +1,11 @@
-"""Case events from the API to the bus, through an outbox in the store so none is lost while the bus is down.
+"""Case events to the bus through an outbox in the store, so none is lost while the bus is down.
 
 Every case change the API saves is followed by its CaseEvent written to the store's `outbox`
 collection (the store just took the case, so it is up); a background thread publishes and flushes
-it to the bus and then removes it from the outbox. When the bus is down or slow, the event simply stays in the outbox
-and a background thread retries with backoff until the bus takes it. Why not publish first and
-fall back to memory: a restart would lose what memory held; the outbox survives restarts and any
-number of API processes drain it (an event sent twice is harmless: consumers key on event_id).
+it to the bus and then removes it from the outbox. When the bus is down or slow, the event simply
+stays in the outbox and the thread retries with backoff until the bus takes it. Why not publish
+first and fall back to memory: a restart would lose what memory held; the outbox survives restarts
+and any number of processes drain it (an event sent twice is harmless: consumers key on event_id).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus
-from kcnguard.records import Case, CaseEvent, utcnow
-from kcnguard.store import Query, Store, schema
+from kcnguard.cases.collections import OUTBOX
+from kcnguard.records import CaseEvent, utcnow
+from kcnguard.store import Query, Store, Write
 from kcnguard.store.checked import date_value
 from kcnguard.topics import CASE_EVENTS
 
@@ -27,38 +28,39 @@ DRAIN_BATCH = 200
 IDLE_LOOK_SECONDS = 5.0
 
 
-def event_for(case: Case, kind: str, actor: str, version: str | None = None) -> CaseEvent:
-    # One id per case change: the case's new version names it, so a retry of the same change repeats the id.
-    tag = version or date_value(case.updated_at)
-    return CaseEvent(
-        event_id=f"{case.case_id}:{tag}:{kind}",
-        case_id=case.case_id,
-        kind=kind,
-        state=case.state,
-        listing_key=case.listing_key,
-        brand_id=case.brand_id,
-        score=case.score,
-        actor=actor,
-        at=case.updated_at,
-    )
+class Outbox:
+    """The outbox collection: events in, oldest first out, removed once the bus has them."""
 
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
-def enqueue(store: Store, events: Sequence[CaseEvent]) -> None:
-    """Put events in the outbox; whoever drains it publishes them."""
-    from kcnguard.store import Write
-
-    writes = [Write(e.event_id, {"queued_at": date_value(utcnow()), "event": e.to_doc()}) for e in events]
-    if writes:
-        failed = [r for r in store.docs.bulk_write(schema.OUTBOX.name, writes) if not r.ok]
+    def put(self, events: Sequence[CaseEvent]) -> None:
+        writes = [Write(e.event_id, {"queued_at": date_value(utcnow()), "event": e.to_doc()}) for e in events]
+        if not writes:
+            return
+        failed = [r for r in self.store.docs.bulk_write(OUTBOX.name, writes) if not r.ok]
         if failed:
             raise RuntimeError(f"{len(failed)} case events not queued, first {failed[0].id}: {failed[0].error}")
 
+    def oldest(self, size: int = DRAIN_BATCH) -> list[CaseEvent]:
+        self.store.docs.refresh(OUTBOX.name)
+        page = self.store.docs.search(OUTBOX.name, Query(sort=[("queued_at", "asc")], size=size))
+        return [CaseEvent.model_validate(d.body["event"]) for d in page.docs]
+
+    def remove(self, events: Sequence[CaseEvent]) -> None:
+        for event in events:
+            self.store.docs.delete(OUTBOX.name, event.event_id)
+
+    def count(self) -> int:
+        self.store.docs.refresh(OUTBOX.name)
+        return self.store.docs.count(OUTBOX.name)
+
 
 class CaseEvents:
-    """The API's publisher: `publish` queues and tries the bus at once; a thread retries what is left."""
+    """The publisher: `publish` queues and wakes the sender; a thread sends and retries what is left."""
 
     def __init__(self, store: Store, open_bus: Callable[[], Bus], retry_max_seconds: float = 30.0) -> None:
-        self.store = store
+        self.outbox = Outbox(store)
         self._open_bus = open_bus
         self._bus: Bus | None = None
         self._lock = threading.Lock()
@@ -71,7 +73,7 @@ class CaseEvents:
         """Queue durably and wake the sender; a request never waits on the bus (Kafka down can take 30 s)."""
         if not events:
             return
-        enqueue(self.store, events)
+        self.outbox.put(events)
         self._wake.set()
 
     def drain(self) -> bool:
@@ -79,19 +81,14 @@ class CaseEvents:
         with self._lock:
             try:
                 while True:
-                    self.store.docs.refresh(schema.OUTBOX.name)
-                    page = self.store.docs.search(
-                        schema.OUTBOX.name, Query(sort=[("queued_at", "asc")], size=DRAIN_BATCH)
-                    )
-                    if not page.docs:
+                    events = self.outbox.oldest()
+                    if not events:
                         return True
-                    events = [CaseEvent.model_validate(d.body["event"]) for d in page.docs]
                     bus = self._bus or self._open_bus()
                     self._bus = bus
                     bus.publish_records(CASE_EVENTS, events, keys=[e.case_id for e in events])
                     bus.flush()
-                    for doc in page.docs:
-                        self.store.docs.delete(schema.OUTBOX.name, doc.id)
+                    self.outbox.remove(events)
                     log.info("published %d case events", len(events))
             except Exception as exc:  # the bus (or store) is down: the outbox keeps the events
                 log.warning("case events kept in the outbox, bus unavailable: %s: %s", type(exc).__name__, exc)
@@ -107,7 +104,7 @@ class CaseEvents:
             self._bus = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="api-case-events", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="case-events-outbox", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -115,7 +112,7 @@ class CaseEvents:
         self._wake.set()  # events left by an earlier run go out at start
         while not self._stop.is_set():
             # Woken by publish(); else a look every few seconds for events other writers queued
-            # (a service called without this publisher, another API process that stopped).
+            # (a change committed without this publisher, another process that stopped).
             self._wake.wait(timeout=IDLE_LOOK_SECONDS)
             if self._stop.is_set():
                 break

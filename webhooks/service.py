@@ -1,0 +1,69 @@
+"""The webhook delivery service's process, both halves restartable at any point:
+a RecordWorker on CASE_EVENTS plans deliveries (webhooks/planner.py), and a sender thread
+posts the due ones (webhooks/sender.py)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from kcnguard.bus import open_bus
+from kcnguard.bus.worker import Handler, RecordWorker
+from kcnguard.records import CaseEvent, Record
+from kcnguard.settings import Settings
+from kcnguard.store import Store, open_store
+from kcnguard.topics import CASE_EVENTS, DEAD_LETTER
+from webhooks.planner import plan
+from webhooks.sender import GROUP, Sender
+
+log = logging.getLogger(__name__)
+
+
+def handler(store: Store) -> Handler:
+    def handle(records: list[Record]) -> None:
+        events = [r for r in records if isinstance(r, CaseEvent)]
+        made = plan(store, events)
+        if made:
+            log.info("planned %d webhook deliveries from %d case events", made, len(events))
+
+    return handle
+
+
+def run(settings: Settings, stop: threading.Event) -> None:
+    """Consume case events and deliver webhooks until `stop` is set."""
+    store = open_store(settings.store_url, namespace=settings.namespace, data_dir=settings.data_dir)
+    bus = open_bus(settings.bus_url, namespace=settings.namespace, data_dir=settings.data_dir)
+    store.setup()
+    bus.ensure_topics([CASE_EVENTS, DEAD_LETTER])
+    sender = Sender(store, settings, bus)
+
+    def send_loop() -> None:
+        while not stop.is_set():
+            try:
+                made = sender.send_due()
+            except Exception:  # the store may be down for a while; the loop outlives it
+                log.exception("webhook sender failed; retrying shortly")
+                made = 0
+            stop.wait(0.2 if made else 1.0)
+
+    thread = threading.Thread(target=send_loop, name="webhook-sender", daemon=True)
+    thread.start()
+    worker = RecordWorker(
+        bus,
+        GROUP,
+        CASE_EVENTS,
+        handler(store),
+        name="webhooks",
+        batch_size=settings.worker_batch_size,
+        poll_seconds=settings.worker_poll_seconds,
+        retry_max_seconds=settings.retry_max_seconds,
+        stop=stop,
+    )
+    try:
+        worker.run()
+    finally:
+        stop.set()
+        thread.join(10)
+        sender.close()
+        bus.close()
+        store.close()
