@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.agencies.models import Agency, AgencyIn
+from api.agencies.store import agencies
 from api.problems import Problem
 from kcnguard.errors import ConflictError
 from kcnguard.records.base import utcnow
-from kcnguard.store import CREATE, Query, Store, schema
+from kcnguard.store import Query, Store
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,7 @@ def agency_not_found(slug: str) -> Problem:
 
 
 def get_agency(store: Store, slug: str) -> Agency | None:
-    doc = store.docs.get(schema.AGENCIES.name, slug)
-    return Agency.model_validate(doc.body) if doc else None
+    return agencies(store).get(slug)
 
 
 def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = "system") -> Agency:
@@ -29,7 +29,7 @@ def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = 
     now = utcnow()
     agency = Agency(**checked.model_dump(), created_at=now, updated_at=now)
     try:
-        store.docs.put(schema.AGENCIES.name, agency.slug, agency.model_dump(mode="json"), if_version=CREATE)
+        agencies(store).create(agency)
     except ConflictError:
         raise Problem(
             409,
@@ -37,7 +37,6 @@ def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = 
             f"Cơ quan '{agency.slug}' đã có; dùng PUT để sửa.",
             f"Agency '{agency.slug}' already exists; use PUT to change it.",
         ) from None
-    store.docs.refresh(schema.AGENCIES.name)
     log.info("agency %s registered by %s", agency.slug, actor)
     return agency
 
@@ -54,21 +53,20 @@ def replace_agency(store: Store, slug: str, body: AgencyIn, actor: str) -> Agenc
             f"The body's slug ('{body.slug}') differs from the path's ('{slug}').",
         )
     agency = Agency(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
-    store.docs.put(schema.AGENCIES.name, slug, agency.model_dump(mode="json"))
-    store.docs.refresh(schema.AGENCIES.name)
+    agencies(store).put(agency)
     log.info("agency %s replaced by %s", slug, actor)
     return agency
 
 
 def list_agencies(store: Store, limit: int, offset: int, kind: str | None = None) -> tuple[list[Agency], int]:
     query = Query(filters={"kind": kind} if kind else {}, sort=[("slug", "asc")], size=limit, offset=offset)
-    page = store.docs.search(schema.AGENCIES.name, query)
-    return [Agency.model_validate(d.body) for d in page.docs], page.total
+    page = agencies(store).search(query)
+    return page.items, page.total
 
 
 def require_registered(store: Store, slugs: Sequence[str]) -> None:
     """Every agency named must be registered: a 422 naming the ones that are not."""
-    found = store.docs.mget(schema.AGENCIES.name, list(slugs))
+    found = agencies(store).get_bodies(slugs)
     unknown = [s for s in slugs if s not in found]
     if unknown:
         raise Problem(

@@ -2,7 +2,7 @@
 
 Both backends translate only a CheckedQuery, so a field name that is not declared, a value of
 the wrong type, or a page past MAX_WINDOW is refused the same way (ValueError) on either.
-Field names reach SQL or Elasticsearch only from kcnguard.store.schema, never from the caller.
+Field names reach SQL or Elasticsearch only from a collection's declaration, never from the caller.
 """
 
 from __future__ import annotations
@@ -52,13 +52,6 @@ class CheckedQuery:
     count_up_to: int | None = None
 
 
-def collection(name: str) -> schema.Collection:
-    try:
-        return schema.COLLECTIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown collection {name!r}; known: {', '.join(schema.COLLECTIONS)}") from None
-
-
 def date_value(value: Any) -> str:
     """A date as both backends compare it: UTC, milliseconds, ISO 8601 with Z."""
     if isinstance(value, datetime):
@@ -103,8 +96,7 @@ def _field(coll: schema.Collection, name: Any) -> Field:
     return coll.fields[name]
 
 
-def check(collection_name: str, query: Query) -> CheckedQuery:
-    coll = collection(collection_name)
+def check(coll: schema.Collection, query: Query) -> CheckedQuery:
     filters: list[Filter] = []
     for name, raw in query.filters.items():
         f = _field(coll, name)

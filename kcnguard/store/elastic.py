@@ -1,4 +1,4 @@
-"""The Elasticsearch document store: an index per collection, mapped from kcnguard.store.schema.
+"""The Elasticsearch document store: an index per collection, mapped from its declaration (kcnguard.store.schema).
 
 Two fields are added to every document and stripped on read: `kcnguard_id` (a keyword copy of the
 id, because `_id` is not sortable in 8.x and results need a stable tie order) and `kcnguard_text`
@@ -23,7 +23,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 
 from kcnguard.errors import StoreUnavailable
 from kcnguard.store import checked, schema
-from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write, WriteResult
+from kcnguard.store.base import CREATE, Capabilities, Doc, DocumentStore, Page, Query, Write, WriteResult
 from kcnguard.store.schema import Field, Kind
 from kcnguard.store.words import index_text
 
@@ -38,6 +38,9 @@ _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 # Exact index patterns cannot overlap each other; the priority beats built-in templates such as logs-*-*.
 TEMPLATE_PRIORITY = 500
+
+# Elasticsearch shows writes to search after its refresh interval (1 s by default), and a little later under load.
+SEARCH_SETTLE_SECONDS = 2.0
 
 # Keyword copies of text fields for sorting and exact filters; long enough for any title a record allows.
 RAW_IGNORE_ABOVE = 2048
@@ -90,6 +93,7 @@ def _parse_version(version: str) -> tuple[int, int] | None:
 
 class ElasticDocumentStore(DocumentStore):
     def __init__(self, url: str, namespace: str = "kcnguard", timeout: float = 10.0) -> None:
+        super().__init__()
         namespace = namespace.lower()
         if not _NAMESPACE.match(namespace):
             raise ValueError(f"namespace {namespace!r} must be 1-64 lowercase letters, digits, '_', '.' or '-'")
@@ -100,8 +104,12 @@ class ElasticDocumentStore(DocumentStore):
         # quickly, so the worker's own backoff takes over instead of a hung request.
         self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(search_visible_after_seconds=SEARCH_SETTLE_SECONDS)
+
     def index(self, collection: str) -> str:
-        return f"{self.namespace}-{checked.collection(collection).name}".lower()
+        return f"{self.namespace}-{self.collection(collection).name}".lower()
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -131,8 +139,8 @@ class ElasticDocumentStore(DocumentStore):
 
     # Schema ---------------------------------------------------------------------------------
 
-    def setup(self) -> None:
-        for coll in schema.COLLECTIONS.values():
+    def _create(self, collections: Sequence[schema.Collection]) -> None:
+        for coll in collections:
             name = self.index(coll.name)
             body = mapping(coll)
             self._call(
@@ -156,7 +164,7 @@ class ElasticDocumentStore(DocumentStore):
     def drop(self) -> None:
         """Remove this namespace's indices and templates (tests, and an operator's reset)."""
         client = self.client.options(ignore_status=404)
-        for coll in schema.COLLECTIONS.values():
+        for coll in self.collections:
             name = self.index(coll.name)
             self._call("drop", lambda name=name: client.indices.delete(index=name))
             self._call("drop", lambda name=name: client.indices.delete_index_template(name=name))
@@ -191,7 +199,7 @@ class ElasticDocumentStore(DocumentStore):
         return found
 
     def search(self, collection: str, query: Query) -> Page:
-        q = checked.check(collection, query)
+        q = checked.check(self.collection(collection), query)
         index = self.index(q.collection.name)
         sort: list[dict[str, Any]] = [
             {_es_path(s.field): {"order": "desc" if s.descending else "asc", "missing": "_last"}} for s in q.sort
@@ -234,7 +242,7 @@ class ElasticDocumentStore(DocumentStore):
     # Writes ---------------------------------------------------------------------------------
 
     def bulk_write(self, collection: str, writes: Sequence[Write]) -> list[WriteResult]:
-        coll = checked.collection(collection)
+        coll = self.collection(collection)
         index = self.index(coll.name)
         results: list[WriteResult | None] = [None] * len(writes)
         batches: list[list[tuple[int, dict[str, Any], str]]] = [[]]

@@ -14,6 +14,7 @@ from api.keys import create_key
 from api.main import create_app
 from api.ratelimit import TokenBuckets
 from kcnguard.records import Case, CaseState
+from kcnguard.records.case import CASES
 from kcnguard.settings import Settings
 from kcnguard.store import Query, Store, schema
 from tests.unit.test_api_support import Keys, auth, case_events, open_case, scored, seed_brand, seed_scored
@@ -237,7 +238,7 @@ def test_partner_keys_over_their_rate_get_429_with_retry_after(tight_client: Tes
 
 
 def test_search_without_count_returns_the_page_only(store: Store, referred: dict[str, list[str]]) -> None:
-    counted = store.docs.search(schema.CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2))
-    fast = store.docs.search(schema.CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2, count=False))
+    counted = store.docs.search(CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2))
+    fast = store.docs.search(CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2, count=False))
     assert [d.id for d in fast.docs] == [d.id for d in counted.docs]
     assert counted.total == 7 and fast.total == 5  # offset + what came back: no full count
