@@ -9,7 +9,7 @@ from typing import Any
 from api.agencies.models import Agency, AgencyIn
 from api.agencies.store import agencies
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from api.registry import create_unique, same_id
 from kcnguard.records.base import utcnow
 from kcnguard.store import Query, Store
 
@@ -28,15 +28,13 @@ def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = 
     checked = body if isinstance(body, AgencyIn) else AgencyIn.model_validate(body)
     now = utcnow()
     agency = Agency(**checked.model_dump(), created_at=now, updated_at=now)
-    try:
-        agencies(store).create(agency)
-    except ConflictError:
-        raise Problem(
-            409,
-            "agency-exists",
-            f"Cơ quan '{agency.slug}' đã có; dùng PUT để sửa.",
-            f"Agency '{agency.slug}' already exists; use PUT to change it.",
-        ) from None
+    taken = Problem(
+        409,
+        "agency-exists",
+        f"Cơ quan '{agency.slug}' đã có; dùng PUT để sửa.",
+        f"Agency '{agency.slug}' already exists; use PUT to change it.",
+    )
+    create_unique(agencies(store), agency, taken)
     log.info("agency %s registered by %s", agency.slug, actor)
     return agency
 
@@ -45,13 +43,7 @@ def replace_agency(store: Store, slug: str, body: AgencyIn, actor: str) -> Agenc
     current = get_agency(store, slug)
     if current is None:
         raise agency_not_found(slug)
-    if body.slug != slug:
-        raise Problem(
-            422,
-            "agency-slug-mismatch",
-            f"slug trong nội dung ('{body.slug}') khác với đường dẫn ('{slug}').",
-            f"The body's slug ('{body.slug}') differs from the path's ('{slug}').",
-        )
+    same_id("agency-slug-mismatch", "slug", body.slug, slug)
     agency = Agency(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
     agencies(store).put(agency)
     log.info("agency %s replaced by %s", slug, actor)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth.enums import OWNER_BOUND, Role
 from api.auth.passwords import hash_password, password_problem
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from api.registry import create_unique
 from kcnguard.records.base import AwareDatetime, CleanText, Slug, utcnow
 from kcnguard.store import Query, RecordTable, Store
 from kcnguard.store.schema import Collection, Kind, searchable
@@ -108,15 +108,10 @@ def create_user(
         password_hash=hash_password(password),
         created_by=created_by,
     )
-    try:
-        users(store).create(user)
-    except ConflictError:
-        raise Problem(
-            409,
-            "user-exists",
-            f"Tên đăng nhập '{username}' đã có người dùng.",
-            f"Username '{username}' is already taken.",
-        ) from None
+    taken = Problem(
+        409, "user-exists", f"Tên đăng nhập '{username}' đã có người dùng.", f"Username '{username}' is already taken."
+    )
+    create_unique(users(store), user, taken)
     log.info("user %s created with role %s (owner %s) by %s", username, checked_role, owner_id, created_by)
     return user
 

@@ -9,7 +9,7 @@ from api.auth.models import Principal
 from api.enterprises.models import Enterprise, EnterpriseIn
 from api.enterprises.store import enterprises
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from api.registry import create_unique, same_id
 from kcnguard.records.base import utcnow
 from kcnguard.store import Query, Store
 
@@ -34,15 +34,13 @@ def register_enterprise(store: Store, body: EnterpriseIn | dict[str, Any], actor
     checked = body if isinstance(body, EnterpriseIn) else EnterpriseIn.model_validate(body)
     now = utcnow()
     enterprise = Enterprise(**checked.model_dump(), created_at=now, updated_at=now)
-    try:
-        enterprises(store).create(enterprise)
-    except ConflictError:
-        raise Problem(
-            409,
-            "enterprise-exists",
-            f"Doanh nghiệp '{enterprise.enterprise_id}' đã có; dùng PUT để sửa.",
-            f"Enterprise '{enterprise.enterprise_id}' already exists; use PUT to change it.",
-        ) from None
+    taken = Problem(
+        409,
+        "enterprise-exists",
+        f"Doanh nghiệp '{enterprise.enterprise_id}' đã có; dùng PUT để sửa.",
+        f"Enterprise '{enterprise.enterprise_id}' already exists; use PUT to change it.",
+    )
+    create_unique(enterprises(store), enterprise, taken)
     log.info("enterprise %s registered by %s", enterprise.enterprise_id, actor)
     return enterprise
 
@@ -67,13 +65,7 @@ def visible_enterprise(store: Store, principal: Principal, enterprise_id: str) -
 
 def replace_enterprise(store: Store, principal: Principal, enterprise_id: str, body: EnterpriseIn) -> Enterprise:
     current = visible_enterprise(store, principal, enterprise_id)
-    if body.enterprise_id != enterprise_id:
-        raise Problem(
-            422,
-            "enterprise-id-mismatch",
-            f"enterprise_id trong nội dung ('{body.enterprise_id}') khác với đường dẫn ('{enterprise_id}').",
-            f"The body's enterprise_id ('{body.enterprise_id}') differs from the path's ('{enterprise_id}').",
-        )
+    same_id("enterprise-id-mismatch", "enterprise_id", body.enterprise_id, enterprise_id)
     updated = Enterprise(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
     enterprises(store).put(updated)
     log.info("enterprise %s replaced by %s", enterprise_id, principal.actor)

@@ -102,12 +102,12 @@ class DocumentStore(ABC):
     def know(self, collections: Iterable[Collection]) -> None:
         """Serve these collections too. A store already set up creates the new ones at once, so a process
         that set up its store may use a domain's collections without listing them beforehand."""
-        with self._knowing:
+        with self._knowing:  # held while creating, so no thread uses a collection before it exists
             new = [c for c in collections if self._collections.get(c.name) is not c]
+            if new and self._set_up:
+                self._create(new)
             for coll in new:
                 self._collections[coll.name] = coll
-        if new and self._set_up:
-            self._create(new)
 
     def collection(self, name: str) -> Collection:
         try:

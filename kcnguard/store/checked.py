@@ -7,6 +7,7 @@ Field names reach SQL or Elasticsearch only from a collection's declaration, nev
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from kcnguard.store import schema
 from kcnguard.store.base import MAX_WINDOW, Query
 from kcnguard.store.schema import Field, Kind
-from kcnguard.store.words import query_words
+from kcnguard.store.words import index_text, query_words
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,29 @@ def id_problem(doc_id: Any) -> str | None:
     if len(encoded) > MAX_ID_BYTES:
         return f"document id longer than {MAX_ID_BYTES} bytes"
     return None
+
+
+def write_problem(doc_id: Any, body: Any) -> str | None:
+    """Why a write cannot be stored whatever its body holds, or None when it may be tried."""
+    problem = id_problem(doc_id)
+    if problem is None and not isinstance(body, dict):
+        problem = "document body must be a JSON object"
+    return problem
+
+
+def json_text(body: dict[str, Any]) -> tuple[str, str | None]:
+    """The document as the backends store it (compact JSON), or ("", why it is not JSON)."""
+    try:
+        text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text.encode()  # a lone surrogate cannot be stored as UTF-8
+    except (TypeError, ValueError) as exc:
+        return "", f"document is not JSON: {exc}"
+    return text, None
+
+
+def folded_text(coll: schema.Collection, body: dict[str, Any]) -> str:
+    """What both backends index for a document's text search: its text fields' folded words."""
+    return index_text(pluck(body, coll.fields[n].path) for n in coll.text_fields)
 
 
 def pluck(body: dict[str, Any], path: str) -> Any:

@@ -10,7 +10,6 @@ differ (noida-db's pattern tokenizer, for one, splits on "đ" and "ư").
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +24,6 @@ from kcnguard.errors import StoreUnavailable
 from kcnguard.store import checked, schema
 from kcnguard.store.base import CREATE, Capabilities, Doc, DocumentStore, Page, Query, Write, WriteResult
 from kcnguard.store.schema import Field, Kind
-from kcnguard.store.words import index_text
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +107,10 @@ class ElasticDocumentStore(DocumentStore):
         return Capabilities(search_visible_after_seconds=SEARCH_SETTLE_SECONDS)
 
     def index(self, collection: str) -> str:
-        return f"{self.namespace}-{self.collection(collection).name}".lower()
+        return self._index_of(self.collection(collection))
+
+    def _index_of(self, coll: schema.Collection) -> str:
+        return f"{self.namespace}-{coll.name}".lower()
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -141,7 +142,7 @@ class ElasticDocumentStore(DocumentStore):
 
     def _create(self, collections: Sequence[schema.Collection]) -> None:
         for coll in collections:
-            name = self.index(coll.name)
+            name = self._index_of(coll)
             body = mapping(coll)
             self._call(
                 "setup",
@@ -248,9 +249,7 @@ class ElasticDocumentStore(DocumentStore):
         batches: list[list[tuple[int, dict[str, Any], str]]] = [[]]
         size = 0
         for position, w in enumerate(writes):
-            problem = checked.id_problem(w.id)
-            if problem is None and not isinstance(w.body, dict):
-                problem = "document body must be a JSON object"
+            problem = checked.write_problem(w.id, w.body)
             action: dict[str, Any] = {"_index": index, "_id": w.id}
             if problem is None and w.if_version not in (None, CREATE):
                 parsed = _parse_version(w.if_version)
@@ -262,12 +261,8 @@ class ElasticDocumentStore(DocumentStore):
             if problem is None:
                 body = {**w.body, ID_FIELD: w.id}
                 if coll.text_fields:
-                    body[TEXT_FIELD] = index_text(checked.pluck(w.body, coll.fields[n].path) for n in coll.text_fields)
-                try:
-                    source = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-                    source.encode()
-                except (TypeError, ValueError) as exc:
-                    problem = f"document is not JSON: {exc}"
+                    body[TEXT_FIELD] = checked.folded_text(coll, w.body)
+                source, problem = checked.json_text(body)
             if problem is not None:
                 results[position] = WriteResult(str(w.id), False, error=problem)
                 continue

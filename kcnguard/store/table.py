@@ -42,9 +42,9 @@ class RecordTable(Generic[M]):
     their id, under the `doc_id` each write names).
 
     By default M is a pydantic model stored as its JSON dump; `load` and `dump` convert otherwise (a score's
-    document holds its case's review status beside it, an API key is a plain dataclass). With `refresh_on_write`, every
-    write is made visible to search before returning: for small registries that are listed right after
-    they change (brands, enterprises, agencies, the Board's content).
+    document holds its case's review status beside it, an API key is a plain dataclass). With
+    `refresh_on_write`, every write is made visible to search before returning: for small registries that
+    are listed right after they change (brands, enterprises, agencies, the Board's content).
     """
 
     def __init__(

@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -652,14 +651,6 @@ def test_a_collection_is_served_only_once_known(docs: DocumentStore) -> None:
     docs.refresh("other_dated")
     assert ids(docs.search("other_dated", Query(filters={"username": "a"}))) == ["s1"]
     assert other in docs.collections
-
-
-def test_a_write_is_searchable_within_the_stated_delay(docs: DocumentStore) -> None:
-    """What the store states is what it does: a reader that waits search_visible_after_seconds sees a write
-    without asking for a refresh (the partner pull relies on it)."""
-    docs.put("brands", "b1", {"brand_id": "b1", "owner_id": "o", "name": "Biti's"})
-    time.sleep(docs.capabilities.search_visible_after_seconds)
-    assert ids(docs.search("brands", Query(filters={"owner_id": "o"}))) == ["b1"]
 
 
 # Text search over many rows: every way a backend may plan it gives the page and capped count the data implies.

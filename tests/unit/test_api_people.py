@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import sessions
-from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.auth.enums import Role
 from api.auth.users import create_user, get_user
+from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.problems import Problem
 from kcnguard.records import utcnow
 from kcnguard.store import Store, hash_api_key

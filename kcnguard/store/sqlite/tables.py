@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 from kcnguard.store import checked
 from kcnguard.store.base import Doc
 from kcnguard.store.schema import Collection, Field, Kind
-from kcnguard.store.words import index_text
 
 # Dates are compared as UTC ISO strings with milliseconds, the form checked.date_value gives query values.
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%fZ"
@@ -80,11 +78,6 @@ def listed_fields(coll: Collection) -> list[tuple[str, Field]]:
 
 def column(name: str) -> str:
     return f'"f_{name}"'
-
-
-def folded_text(coll: Collection, body: dict[str, Any]) -> str:
-    """What the FTS5 table holds for a document: its text fields' folded words."""
-    return index_text(checked.pluck(body, coll.fields[n].path) for n in coll.text_fields)
 
 
 def create_meta(conn: sqlite3.Connection, tables: Tables) -> None:
@@ -162,7 +155,9 @@ def _create_text(conn: sqlite3.Connection, tables: Tables, coll: Collection) -> 
         return
     conn.execute(f"DELETE FROM {fts}")
     for rid, body in conn.execute(f"SELECT rid, body FROM {tables.table(coll.name)}").fetchall():
-        conn.execute(f"INSERT INTO {fts} (rowid, text) VALUES (?, ?)", (rid, folded_text(coll, json.loads(body))))
+        conn.execute(
+            f"INSERT INTO {fts} (rowid, text) VALUES (?, ?)", (rid, checked.folded_text(coll, json.loads(body)))
+        )
     conn.execute(f"INSERT OR REPLACE INTO {tables.meta} (key, value) VALUES (?, ?)", (key, signature))
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from kcnguard.sqlite_file import SqliteFile
 from kcnguard.store import checked
 from kcnguard.store.base import CREATE, Write, WriteResult
 from kcnguard.store.schema import Collection
-from kcnguard.store.sqlite.tables import Tables, folded_text, json_path, listed_fields
+from kcnguard.store.sqlite.tables import Tables, json_path, listed_fields
 
 
 def bulk_write(db: SqliteFile, tables: Tables, coll: Collection, writes: Sequence[Write]) -> list[WriteResult]:
@@ -19,19 +18,13 @@ def bulk_write(db: SqliteFile, tables: Tables, coll: Collection, writes: Sequenc
     results: list[WriteResult] = []
     prepared: list[tuple[Write, str, str] | WriteResult] = []
     for w in writes:
-        problem = checked.id_problem(w.id)
-        if problem is None and not isinstance(w.body, dict):
-            problem = "document body must be a JSON object"
+        problem = checked.write_problem(w.id, w.body)
         if problem is None:
-            try:
-                body = json.dumps(w.body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-                body.encode()  # a lone surrogate cannot be stored as UTF-8
-            except (TypeError, ValueError) as exc:
-                problem = f"document is not JSON: {exc}"
+            body, problem = checked.json_text(w.body)
         if problem is not None:
             prepared.append(WriteResult(str(w.id), False, error=problem))
         else:
-            prepared.append((w, body, folded_text(coll, w.body) if fts else ""))
+            prepared.append((w, body, checked.folded_text(coll, w.body) if fts else ""))
     with db.write("bulk_write") as conn:
         for item in prepared:
             if isinstance(item, WriteResult):
