@@ -109,16 +109,17 @@ def pull(
             offset=offset,
             count=False,  # a keyset page needs no total, and counting every later case is what costs
         )
-        page = store.cases.search_versioned(query)
+        # Only the cases that go on the page are validated: a page reads FETCH_SLACK rows beyond it.
+        page = store.cases.search_versioned_bodies(query)
         for found in page.items:
-            case = found.record
-            at = cursor.Position(date_value(case.updated_at), case.case_id)
-            if at <= position or agency not in case.agencies:
+            body = found.record
+            at = cursor.Position(date_value(body["updated_at"]), body["case_id"])
+            if at <= position or agency not in body["agencies"]:
                 continue
             if len(items) == limit:
                 more = True
                 break
-            items.append(summary(found, agency))
+            items.append(summary(Versioned(store.cases.load(body), found.version), agency))
         offset += len(page.items)
         if more or len(page.items) < size:
             break

@@ -23,7 +23,7 @@ from kcnguard.records.listing import LISTINGS
 from kcnguard.records.scoring import SCORED, scored_key
 from kcnguard.store import schema
 from kcnguard.store.api_keys import API_KEYS, ApiKey, hash_api_key
-from kcnguard.store.base import CREATE, Capabilities, Doc, DocumentStore, Query, Write
+from kcnguard.store.base import CREATE, Capabilities, DocumentStore, Query, Write
 from kcnguard.store.schema import Collection
 from kcnguard.store.table import RecordPage, RecordTable, Versioned
 
@@ -187,7 +187,7 @@ class Store:
         # The review status comes from each listing's case (written before its score), so a re-score
         # never puts a decided listing back in the "new" queue.
         ids = {s.key: Case.make_id(s.listing.key, s.brand_id) for s in scored}
-        cases = self.docs.mget(CASES.name, list(ids.values())) if scored else {}
+        cases = self.cases.get_bodies(list(ids.values())) if scored else {}
         writes = [
             Write(
                 s.key,
@@ -321,10 +321,10 @@ def _pause(attempt: int) -> None:
         time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
 
 
-def _status_of(case_doc: Doc | dict[str, Any] | None) -> str:
-    if case_doc is None:
+def _status_of(body: dict[str, Any] | None) -> str:
+    """The review status a case gives its score; "new" when there is no case yet."""
+    if body is None:
         return "new"
-    body = case_doc.body if isinstance(case_doc, Doc) else case_doc
     history = body.get("history") or []
     return review_status(CaseState(body["state"]), Transition.model_validate(history[-1]) if history else None)
 

@@ -107,6 +107,11 @@ class RecordTable(Generic[M]):
         page = self.docs.search(self.name, query)
         return RecordPage([d.body for d in page.docs], page.total, page.total_capped)
 
+    def search_versioned_bodies(self, query: Query) -> RecordPage[Versioned[Body]]:
+        """With versions, for a reader that skips some documents before loading (`load`) the rest."""
+        page = self.docs.search(self.name, query)
+        return RecordPage([Versioned(d.body, d.version) for d in page.docs], page.total, page.total_capped)
+
     # Writes ---------------------------------------------------------------------------------
 
     def put(self, record: M, if_version: str | None = None, *, doc_id: str | None = None) -> Versioned[M]:
