@@ -55,10 +55,11 @@ def cmd_api(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:
+    from api.collections import COLLECTIONS
     from api.keys import create_key
     from kcnguard.store import open_store
 
-    store = open_store()
+    store = open_store(collections=COLLECTIONS)
     store.setup()
     raw = create_key(store, name=args.name, role=args.role, owner_id=args.owner)
     store.close()
@@ -83,6 +84,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from api.auth.users import create_user
+    from api.collections import COLLECTIONS
     from api.problems import Problem
     from kcnguard.store import open_store
 
@@ -91,7 +93,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, IndexError, ValueError) as exc:
         print(f"lỗi / error: no password: {exc}", file=sys.stderr)
         return 2
-    store = open_store()
+    store = open_store(collections=COLLECTIONS)
     store.setup()
     try:
         user = create_user(store, args.username, password, args.role, args.owner, args.display_name, created_by="cli")

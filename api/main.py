@@ -18,6 +18,7 @@ from api.board.views import exports_router as board_exports_router
 from api.board.views import router as board_router
 from api.brands.views import router as brands_router
 from api.cases.views import router as cases_router
+from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.enterprises.views import router as enterprises_router
 from api.health.views import router as health_router
 from api.lifecycle import StoreKeeper
@@ -59,9 +60,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or get_settings()
     owns_store = store is None
     if store is None:
-        if settings.store_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.store_url, namespace=settings.namespace, data_dir=settings.data_dir)
+    # The keeper's set-up creates them with the rest; until then the store is not ready.
+    store.know(API_COLLECTIONS)
     events = CaseEvents(store, lambda: _case_events_bus(settings), retry_max_seconds=settings.retry_max_seconds)
     keeper = StoreKeeper(
         store, admin_key=settings.admin_key, retry_max_seconds=settings.retry_max_seconds, events=events

@@ -2,7 +2,7 @@
 
 Both backends compare dates as UTC ISO strings truncated to the millisecond: Elasticsearch and
 kcnguard.store.checked.date_value drop the microseconds, and the SQLite store's date columns do the
-same (kcnguard.store.sqlite._date_sql; setup() rebuilds columns from the older, rounding expression).
+same (kcnguard.store.sqlite.tables; setup() rebuilds columns from the older, rounding expression).
 A cursor computed in Python therefore compares the way the store does, whichever backend.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.collections import COLLECTIONS as API_COLLECTIONS
 from kcnguard.bus import open_bus
 from kcnguard.settings import Settings
 from kcnguard.store import open_store
@@ -12,7 +13,8 @@ def prepare_backends(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store_url, settings.namespace, settings.data_dir)
     try:
-        store.setup()
+        # The shared collections, and the API's own: `kcnguard setup` leaves nothing for a first request to create.
+        store.setup(API_COLLECTIONS)
     finally:
         store.close()
     with open_bus(settings.bus_url, settings.namespace, settings.data_dir) as bus:

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.agencies.models import Agency, AgencyIn
+from api.agencies.store import agencies
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from api.registry import create_unique, same_id
 from kcnguard.records.base import utcnow
-from kcnguard.store import CREATE, Query, Store, schema
+from kcnguard.store import Query, Store
 
 log = logging.getLogger(__name__)
 
@@ -20,24 +21,20 @@ def agency_not_found(slug: str) -> Problem:
 
 
 def get_agency(store: Store, slug: str) -> Agency | None:
-    doc = store.docs.get(schema.AGENCIES.name, slug)
-    return Agency.model_validate(doc.body) if doc else None
+    return agencies(store).get(slug)
 
 
 def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = "system") -> Agency:
     checked = body if isinstance(body, AgencyIn) else AgencyIn.model_validate(body)
     now = utcnow()
     agency = Agency(**checked.model_dump(), created_at=now, updated_at=now)
-    try:
-        store.docs.put(schema.AGENCIES.name, agency.slug, agency.model_dump(mode="json"), if_version=CREATE)
-    except ConflictError:
-        raise Problem(
-            409,
-            "agency-exists",
-            f"Cơ quan '{agency.slug}' đã có; dùng PUT để sửa.",
-            f"Agency '{agency.slug}' already exists; use PUT to change it.",
-        ) from None
-    store.docs.refresh(schema.AGENCIES.name)
+    taken = Problem(
+        409,
+        "agency-exists",
+        f"Cơ quan '{agency.slug}' đã có; dùng PUT để sửa.",
+        f"Agency '{agency.slug}' already exists; use PUT to change it.",
+    )
+    create_unique(agencies(store), agency, taken)
     log.info("agency %s registered by %s", agency.slug, actor)
     return agency
 
@@ -46,29 +43,22 @@ def replace_agency(store: Store, slug: str, body: AgencyIn, actor: str) -> Agenc
     current = get_agency(store, slug)
     if current is None:
         raise agency_not_found(slug)
-    if body.slug != slug:
-        raise Problem(
-            422,
-            "agency-slug-mismatch",
-            f"slug trong nội dung ('{body.slug}') khác với đường dẫn ('{slug}').",
-            f"The body's slug ('{body.slug}') differs from the path's ('{slug}').",
-        )
+    same_id("agency-slug-mismatch", "slug", body.slug, slug)
     agency = Agency(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
-    store.docs.put(schema.AGENCIES.name, slug, agency.model_dump(mode="json"))
-    store.docs.refresh(schema.AGENCIES.name)
+    agencies(store).put(agency)
     log.info("agency %s replaced by %s", slug, actor)
     return agency
 
 
 def list_agencies(store: Store, limit: int, offset: int, kind: str | None = None) -> tuple[list[Agency], int]:
     query = Query(filters={"kind": kind} if kind else {}, sort=[("slug", "asc")], size=limit, offset=offset)
-    page = store.docs.search(schema.AGENCIES.name, query)
-    return [Agency.model_validate(d.body) for d in page.docs], page.total
+    page = agencies(store).search(query)
+    return page.items, page.total
 
 
 def require_registered(store: Store, slugs: Sequence[str]) -> None:
     """Every agency named must be registered: a 422 naming the ones that are not."""
-    found = store.docs.mget(schema.AGENCIES.name, list(slugs))
+    found = agencies(store).get_bodies(slugs)
     unknown = [s for s in slugs if s not in found]
     if unknown:
         raise Problem(

@@ -11,14 +11,17 @@ import logging
 import secrets
 from datetime import timedelta
 
+from pydantic import BaseModel
+
 from api.auth.enums import ROLE_SCOPES
 from api.auth.models import Principal
 from api.auth.passwords import DUMMY_HASH, MAX_LENGTH, verify_password
 from api.auth.users import create_user, get_user
 from api.problems import Problem
 from kcnguard.records.base import utcnow
-from kcnguard.store import Store, schema
+from kcnguard.store import RecordTable, Store
 from kcnguard.store.checked import date_value
+from kcnguard.store.schema import Collection, Kind, searchable
 
 __all__ = ["SESSION_PREFIX", "SESSION_TTL", "create_user", "login", "logout", "principal_for_session"]
 
@@ -27,6 +30,24 @@ log = logging.getLogger(__name__)
 SESSION_PREFIX = "kcs_"
 # One working day: a portal left open overnight asks for the password again.
 SESSION_TTL = timedelta(hours=8)
+
+
+class Session(BaseModel):
+    """A session as stored, under the SHA-256 of its token; times as the store compares them (date_value)."""
+
+    username: str
+    created_at: str
+    expires_at: str
+
+
+SESSIONS = Collection(
+    "sessions", {"username": searchable("username", Kind.KEYWORD), "expires_at": searchable("expires_at", Kind.DATE)}
+)
+
+
+def sessions(store: Store) -> RecordTable[Session]:
+    # The id is the token's hash, which the session itself does not hold: writes name it (doc_id).
+    return store.table(SESSIONS, Session, None)
 
 
 class AuthError(Problem):
@@ -53,11 +74,8 @@ def login(store: Store, username: str, password: str) -> str:
         )
     token = SESSION_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    store.docs.put(
-        schema.SESSIONS.name,
-        _session_id(token),
-        {"username": user.username, "created_at": date_value(now), "expires_at": date_value(now + SESSION_TTL)},
-    )
+    session = Session(username=user.username, created_at=date_value(now), expires_at=date_value(now + SESSION_TTL))
+    sessions(store).put(session, doc_id=_session_id(token))
     log.info("user %s logged in", user.username)
     return token
 
@@ -71,10 +89,10 @@ def principal_for_session(store: Store, token: str) -> Principal:
     )
     if not token or not token.startswith(SESSION_PREFIX) or len(token) > 200:
         raise expired
-    doc = store.docs.get(schema.SESSIONS.name, _session_id(token))
-    if doc is None or doc.body.get("expires_at", "") <= date_value(utcnow()):
+    session = sessions(store).get(_session_id(token))
+    if session is None or session.expires_at <= date_value(utcnow()):
         raise expired
-    user = get_user(store, doc.body["username"])
+    user = get_user(store, session.username)
     if user is None or user.disabled:
         raise expired
     return Principal(
@@ -90,4 +108,4 @@ def principal_for_session(store: Store, token: str) -> Principal:
 def logout(store: Store, token: str) -> None:
     """End the session; logging out twice, or with an unknown token, is harmless."""
     if token and len(token) <= 200:
-        store.docs.delete(schema.SESSIONS.name, _session_id(token))
+        sessions(store).delete(_session_id(token))

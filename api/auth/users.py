@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth.enums import OWNER_BOUND, Role
 from api.auth.passwords import hash_password, password_problem
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from api.registry import create_unique
 from kcnguard.records.base import AwareDatetime, CleanText, Slug, utcnow
-from kcnguard.store import CREATE, Store, schema
+from kcnguard.store import Query, RecordTable, Store
+from kcnguard.store.schema import Collection, Kind, searchable
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,20 @@ class User(BaseModel):
     disabled: bool = False
     created_at: AwareDatetime = Field(default_factory=utcnow)
     created_by: str | None = None
+
+
+USERS = Collection(
+    "users",
+    {
+        "username": searchable("username", Kind.KEYWORD),
+        "role": searchable("role", Kind.KEYWORD),
+        "owner_id": searchable("owner_id", Kind.KEYWORD),
+    },
+)
+
+
+def users(store: Store) -> RecordTable[User]:
+    return store.table(USERS, User, lambda u: u.username)
 
 
 class UserOut(BaseModel):
@@ -93,36 +108,28 @@ def create_user(
         password_hash=hash_password(password),
         created_by=created_by,
     )
-    try:
-        store.docs.put(schema.USERS.name, username, user.model_dump(mode="json"), if_version=CREATE)
-    except ConflictError:
-        raise Problem(
-            409,
-            "user-exists",
-            f"Tên đăng nhập '{username}' đã có người dùng.",
-            f"Username '{username}' is already taken.",
-        ) from None
+    taken = Problem(
+        409, "user-exists", f"Tên đăng nhập '{username}' đã có người dùng.", f"Username '{username}' is already taken."
+    )
+    create_unique(users(store), user, taken)
     log.info("user %s created with role %s (owner %s) by %s", username, checked_role, owner_id, created_by)
     return user
 
 
 def get_user(store: Store, username: str) -> User | None:
-    doc = store.docs.get(schema.USERS.name, username) if len(username) <= 64 else None
-    return User.model_validate(doc.body) if doc else None
+    return users(store).get(username) if len(username) <= 64 else None
 
 
 def list_users(store: Store, limit: int, offset: int) -> tuple[list[User], int]:
-    from kcnguard.store import Query
-
-    page = store.docs.search(schema.USERS.name, Query(sort=[("username", "asc")], size=limit, offset=offset))
-    return [User.model_validate(d.body) for d in page.docs], page.total
+    page = users(store).search(Query(sort=[("username", "asc")], size=limit, offset=offset))
+    return page.items, page.total
 
 
 def set_disabled(store: Store, username: str, disabled: bool) -> User:
     """Disable (or re-enable) a person; a disabled person's sessions stop working at their next request."""
-    doc = store.docs.get(schema.USERS.name, username)
-    if doc is None:
+    current = users(store).get_versioned(username)
+    if current is None:
         raise Problem(404, "user-not-found", f"Không có người dùng '{username}'.", f"No user '{username}'.")
-    user = User.model_validate(doc.body).model_copy(update={"disabled": disabled})
-    store.docs.put(schema.USERS.name, username, user.model_dump(mode="json"), if_version=doc.version)
+    user = current.record.model_copy(update={"disabled": disabled})
+    users(store).put(user, if_version=current.version)
     return user

@@ -16,10 +16,11 @@ from api.auth.enums import Role, Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.board.models import Announcement, AnnouncementIn, ReadReceipt, ReadReceipts
+from api.board.store import AnnouncementRead, AnnouncementReads, announcements
+from api.enterprises.store import enterprise_fields, enterprises
 from api.problems import Problem
-from kcnguard.errors import ConflictError
 from kcnguard.records.base import utcnow
-from kcnguard.store import CREATE, Query, Store, schema
+from kcnguard.store import Query, Store
 from kcnguard.store.checked import date_value
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def publish(store: Store, principal: Principal, body: AnnouncementIn) -> Announc
     require_scope(principal, Scope.ANNOUNCEMENTS_WRITE)
     audience = [ALL] if ALL in body.audience else list(dict.fromkeys(body.audience))
     if audience != [ALL]:
-        known = store.docs.mget(schema.ENTERPRISES.name, audience)
+        known = enterprises(store).get_bodies(audience)
         unknown = [e for e in audience if e not in known]
         if unknown:
             raise Problem(
@@ -61,8 +62,7 @@ def publish(store: Store, principal: Principal, body: AnnouncementIn) -> Announc
         published_at=now,
         published_by=principal.actor,
     )
-    store.docs.put(schema.ANNOUNCEMENTS.name, item.announcement_id, item.model_dump(mode="json", exclude={"read_at"}))
-    store.docs.refresh(schema.ANNOUNCEMENTS.name)
+    announcements(store).put(item)
     log.info("announcement %s published by %s to %s", item.announcement_id, principal.actor, ",".join(audience))
     return item
 
@@ -76,16 +76,12 @@ def list_for(store: Store, principal: Principal, limit: int, offset: int) -> tup
     enterprise = _enterprise(principal)
     filters: dict[str, Any] = {"audience": [ALL, enterprise]} if enterprise else {}
     query = Query(filters=filters, sort=[("published_at", "desc")], size=limit, offset=offset)
-    page = store.docs.search(schema.ANNOUNCEMENTS.name, query)
-    items = [Announcement.model_validate(d.body) for d in page.docs]
+    page = announcements(store).search(query)
+    items = page.items
     if enterprise and items:
-        reads = store.docs.mget(
-            schema.ANNOUNCEMENT_READS.name, [_read_id(a.announcement_id, enterprise) for a in items]
-        )
+        reads = AnnouncementReads(store).by(enterprise, [a.announcement_id for a in items])
         items = [
-            a.model_copy(update={"read_at": _when(reads[r].body["read_at"])})
-            if (r := _read_id(a.announcement_id, enterprise)) in reads
-            else a
+            a.model_copy(update={"read_at": _when(r.read_at)}) if (r := reads.get(a.announcement_id)) else a
             for a in items
         ]
     return items, page.total
@@ -95,61 +91,50 @@ def _when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _read_id(announcement_id: str, enterprise_id: str) -> str:
-    return f"{announcement_id}|{enterprise_id}"
-
-
 def open_one(store: Store, principal: Principal, announcement_id: str) -> Announcement:
     """The announcement; for an enterprise it must be addressed to it, and the first opening is recorded."""
     require_scope(principal, Scope.ANNOUNCEMENTS_READ)
-    doc = store.docs.get(schema.ANNOUNCEMENTS.name, announcement_id) if len(announcement_id) <= 64 else None
-    if doc is None:
-        raise not_found(announcement_id)
-    item = Announcement.model_validate(doc.body)
+    item = _announcement(store, announcement_id)
     enterprise = _enterprise(principal)
     if enterprise is None:
         return item
     if ALL not in item.audience and enterprise not in item.audience:
         raise not_found(announcement_id)
-    now = date_value(utcnow())
-    receipt = {
-        "announcement_id": announcement_id,
-        "enterprise_id": enterprise,
-        "read_at": now,
-        "read_by": principal.actor,
-    }
-    try:
-        store.docs.put(
-            schema.ANNOUNCEMENT_READS.name, _read_id(announcement_id, enterprise), receipt, if_version=CREATE
-        )
+    receipt = AnnouncementRead(
+        announcement_id=announcement_id, enterprise_id=enterprise, read_at=date_value(utcnow()), read_by=principal.actor
+    )
+    kept, now = AnnouncementReads(store).first_reading(receipt)
+    if now:
         log.info("announcement %s read by %s", announcement_id, principal.actor)
-    except ConflictError:
-        first = store.docs.get(schema.ANNOUNCEMENT_READS.name, _read_id(announcement_id, enterprise))
-        now = first.body["read_at"] if first else now
-    return item.model_copy(update={"read_at": _when(now)})
+    return item.model_copy(update={"read_at": _when(kept.read_at)})
+
+
+def _announcement(store: Store, announcement_id: str) -> Announcement:
+    found = announcements(store).get(announcement_id) if len(announcement_id) <= 64 else None
+    if found is None:
+        raise not_found(announcement_id)
+    return found
 
 
 def receipts(store: Store, principal: Principal, announcement_id: str) -> ReadReceipts:
     require_scope(principal, Scope.BOARD_READ)
-    doc = store.docs.get(schema.ANNOUNCEMENTS.name, announcement_id) if len(announcement_id) <= 64 else None
-    if doc is None:
-        raise not_found(announcement_id)
-    audience = doc.body["audience"]
+    audience = _announcement(store, announcement_id).audience
+    names: dict[str, Any]
     if ALL in audience:
-        page = store.docs.search(schema.ENTERPRISES.name, Query(sort=[("enterprise_id", "asc")], size=MAX_ENTERPRISES))
-        names = {d.id: d.body.get("name") for d in page.docs}
+        page = enterprises(store).search_bodies(Query(sort=[("enterprise_id", "asc")], size=MAX_ENTERPRISES))
+        names = {body["enterprise_id"]: body.get("name") for body in page.items}
     else:
-        found = store.docs.mget(schema.ENTERPRISES.name, audience)
-        names = {e: (found[e].body.get("name") if e in found else None) for e in audience}
-    reads = store.docs.mget(schema.ANNOUNCEMENT_READS.name, [_read_id(announcement_id, e) for e in names])
+        found = enterprise_fields(store, audience, "name")
+        names = {e: found.get(e) for e in audience}
+    reads = AnnouncementReads(store).of(announcement_id, list(names))
     read, unread = [], []
     for enterprise_id, name in sorted(names.items()):
-        r = reads.get(_read_id(announcement_id, enterprise_id))
+        r = reads.get(enterprise_id)
         receipt = ReadReceipt(
             enterprise_id=enterprise_id,
             name=name,
-            read_at=r.body["read_at"] if r else None,
-            read_by=r.body.get("read_by") if r else None,
+            read_at=r.read_at if r else None,
+            read_by=r.read_by if r else None,
         )
         (read if r else unread).append(receipt)
     return ReadReceipts(announcement_id=announcement_id, read=read, unread=unread)

@@ -7,10 +7,11 @@ import logging
 from pathlib import Path
 
 from api.board.models import Document, DocumentIn
+from api.board.store import documents
 from api.problems import Problem
 from kcnguard.errors import ConflictError
 from kcnguard.records.base import utcnow
-from kcnguard.store import CREATE, Query, Store, schema
+from kcnguard.store import Query, Store
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +26,13 @@ def seed(store: Store, path: Path = SEED_FILE) -> int:
     for item in json.loads(path.read_text(encoding="utf-8"))["documents"]:
         doc = Document.model_validate(item)
         try:
-            store.docs.put(schema.DOCUMENTS.name, doc.doc_id, _body(doc), if_version=CREATE)
+            documents(store).create(doc)
             written += 1
         except ConflictError:
             continue
     if written:
-        store.docs.refresh(schema.DOCUMENTS.name)
         log.info("seeded %d legal documents", written)
     return written
-
-
-def _body(doc: Document) -> dict[str, object]:
-    body = doc.model_dump(mode="json")
-    # `order` and `issued_on` are what the page sorts and filters by.
-    return body
 
 
 def not_found(doc_id: str) -> Problem:
@@ -46,27 +40,25 @@ def not_found(doc_id: str) -> Problem:
 
 
 def list_documents(store: Store) -> list[Document]:
-    page = store.docs.search(schema.DOCUMENTS.name, Query(sort=[("order", "asc")], size=MAX_DOCUMENTS))
-    return [Document.model_validate(d.body) for d in page.docs]
+    return documents(store).search(Query(sort=[("order", "asc")], size=MAX_DOCUMENTS)).items
 
 
 def get_document(store: Store, doc_id: str) -> Document:
-    doc = store.docs.get(schema.DOCUMENTS.name, doc_id)
+    doc = documents(store).get(doc_id)
     if doc is None:
         raise not_found(doc_id)
-    return Document.model_validate(doc.body)
+    return doc
 
 
 def put_document(store: Store, doc_id: str, body: DocumentIn, actor: str) -> Document:
-    current = store.docs.get(schema.DOCUMENTS.name, doc_id)
+    current = documents(store).get(doc_id)
     doc = Document(
         **body.model_dump(),
         doc_id=doc_id,
-        seed=bool(current and current.body.get("seed")),
+        seed=bool(current and current.seed),
         updated_at=utcnow(),
         updated_by=actor,
     )
-    store.docs.put(schema.DOCUMENTS.name, doc_id, _body(doc))
-    store.docs.refresh(schema.DOCUMENTS.name)
+    documents(store).put(doc)
     log.info("legal document %s %s by %s", doc_id, "edited" if current else "added", actor)
     return doc

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from api.board.models import MonthlyReport
 from api.board.stats import CaseTimes, scan_case_bodies, zones_by_brand
 from kcnguard.records import Case, CaseState
-from kcnguard.store import Store, schema
+from kcnguard.store import Store
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # One export is at most this many cases; beyond that, narrow the dates.
@@ -72,13 +72,13 @@ def case_rows(store: Store, since: datetime, until: datetime, state: str | None 
 
 
 def _rows(store: Store, cases: list[tuple[Case, CaseTimes]]) -> Iterator[dict[str, Any]]:
-    listings = store.docs.mget(schema.LISTINGS.name, [c.listing_key for c, _ in cases])
+    listings = store.listings.get_bodies([c.listing_key for c, _ in cases])
     brand_ids = {c.brand_id for c, _ in cases}
-    brands = store.docs.mget(schema.BRANDS.name, sorted(brand_ids))
+    brands = store.brands.get_bodies(sorted(brand_ids))
     zones = zones_by_brand(store, brand_ids)
     for case, times in cases:
-        listing = listings[case.listing_key].body["listing"] if case.listing_key in listings else {}
-        brand = brands[case.brand_id].body if case.brand_id in brands else {}
+        listing = listings[case.listing_key]["listing"] if case.listing_key in listings else {}
+        brand = brands.get(case.brand_id, {})
         seller = listing.get("seller") or {}
         yield {
             "case_id": case.case_id,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from api.board.models import MonthlyReport
 from api.board.stats import dashboard, day_range, scan_cases
+from api.board.store import announcements
 from api.problems import Problem
+from api.reports.store import reports
 from kcnguard.records import utcnow
-from kcnguard.store import Query, Store, schema
+from kcnguard.store import Query, RecordTable, Store
 from kcnguard.store.checked import date_value
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -31,10 +34,10 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def _count(store: Store, collection: str, field: str, start: datetime, end: datetime) -> int:
+def _count(table: RecordTable[Any], field: str, start: datetime, end: datetime) -> int:
     # Ranges are inclusive; the end of a month is the last millisecond before the next one.
     last = date_value(end - timedelta(milliseconds=1))
-    return store.docs.count(collection, Query(ranges={field: (date_value(start), last)}))
+    return table.count(Query(ranges={field: (date_value(start), last)}))
 
 
 def monthly(store: Store, month: str) -> MonthlyReport:
@@ -44,16 +47,16 @@ def monthly(store: Store, month: str) -> MonthlyReport:
     listing_keys = [c.listing_key for c in scan_cases(store, start) if start <= c.created_at < end][:50_000]
     sellers: Counter[tuple[str, str]] = Counter()
     for offset in range(0, len(listing_keys), 500):
-        found = store.docs.mget(schema.LISTINGS.name, listing_keys[offset : offset + 500])
-        for doc in found.values():
-            listing = doc.body["listing"]
+        found = store.listings.get_bodies(listing_keys[offset : offset + 500])
+        for body in found.values():
+            listing = body["listing"]
             seller = listing.get("seller") or {}
             sellers[(listing["marketplace"], seller.get("name") or seller.get("id") or "?")] += 1
     return MonthlyReport(
         month=month,
         dashboard=board,
-        reports_received=_count(store, schema.REPORTS.name, "received_at", start, end),
-        announcements_published=_count(store, schema.ANNOUNCEMENTS.name, "published_at", start, end),
+        reports_received=_count(reports(store), "received_at", start, end),
+        announcements_published=_count(announcements(store), "published_at", start, end),
         top_sellers=[{"marketplace": m, "seller": s, "cases": n} for (m, s), n in sellers.most_common(TOP_SELLERS)],
         generated_at=utcnow(),
     )

@@ -17,9 +17,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from api.board.models import Count, Dashboard, Durations, SeriesPoint
+from api.enterprises.store import enterprise_fields
 from api.ordering import store_date
 from kcnguard.records import Case, CaseState
-from kcnguard.store import Query, Store, schema
+from kcnguard.store import Query, Store
 from kcnguard.store.checked import date_value
 
 MAX_CASES = 500_000
@@ -49,13 +50,13 @@ def scan_case_bodies(store: Store, since: datetime, filters: dict[str, Any] | No
             offset=same,
             count=False,
         )
-        page = store.docs.search(schema.CASES.name, query)
-        for doc in page.docs:
-            at = store_date(store, doc.body["updated_at"])
+        page = store.cases.search_bodies(query)
+        for body in page.items:
+            at = store_date(store, body["updated_at"])
             same = same + 1 if at == lower else 1
             lower = at
-            yield doc.body
-        if len(page.docs) < SCAN_PAGE:
+            yield body
+        if len(page.items) < SCAN_PAGE:
             return
 
 
@@ -121,10 +122,10 @@ class _Tally:
 
 def zones_by_brand(store: Store, brand_ids: set[str]) -> dict[str, str]:
     """brand → the zone of the enterprise that owns it ("?" when the owner is not in the registry)."""
-    brands = store.docs.mget(schema.BRANDS.name, sorted(brand_ids)) if brand_ids else {}
-    owners = {b: d.body.get("owner_id", "") for b, d in brands.items()}
-    enterprises = store.docs.mget(schema.ENTERPRISES.name, sorted(set(owners.values()))) if owners else {}
-    return {b: (enterprises[o].body.get("zone") if o in enterprises else "?") or "?" for b, o in owners.items()}
+    brands = store.brands.get_bodies(sorted(brand_ids)) if brand_ids else {}
+    owners = {b: body.get("owner_id", "") for b, body in brands.items()}
+    zones = enterprise_fields(store, sorted(set(owners.values())), "zone")
+    return {b: zones.get(o) or "?" for b, o in owners.items()}
 
 
 def day_range(since: date, until: date) -> tuple[datetime, datetime]:

@@ -76,9 +76,9 @@ def list_cases(
         filters["brand_id"] = brand_id or mine
     elif brand_id:
         filters["brand_id"] = brand_id
-    page = store.docs.search("cases", Query(filters=filters, sort=[("updated_at", "desc")], size=limit, offset=offset))
-    items = [case_out(Versioned(Case.model_validate(d.body), d.version)) for d in page.docs]
-    return items, page.total
+    query = Query(filters=filters, sort=[("updated_at", "desc")], size=limit, offset=offset)
+    page = store.cases.search_versioned(query)
+    return [case_out(v) for v in page.items], page.total
 
 
 def _invalid(current: Versioned[Case], exc: Exception) -> Problem:

@@ -7,10 +7,11 @@ from typing import Any
 
 from api.auth.models import Principal
 from api.enterprises.models import Enterprise, EnterpriseIn
+from api.enterprises.store import enterprises
 from api.problems import Problem
-from kcnguard.errors import ConflictError
+from api.registry import create_unique, same_id
 from kcnguard.records.base import utcnow
-from kcnguard.store import CREATE, Query, Store, schema
+from kcnguard.store import Query, Store
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,7 @@ def enterprise_not_found(enterprise_id: str) -> Problem:
 
 
 def get_enterprise(store: Store, enterprise_id: str) -> Enterprise | None:
-    doc = store.docs.get(schema.ENTERPRISES.name, enterprise_id)
-    return Enterprise.model_validate(doc.body) if doc else None
+    return enterprises(store).get(enterprise_id)
 
 
 def register_enterprise(store: Store, body: EnterpriseIn | dict[str, Any], actor: str = "system") -> Enterprise:
@@ -34,18 +34,13 @@ def register_enterprise(store: Store, body: EnterpriseIn | dict[str, Any], actor
     checked = body if isinstance(body, EnterpriseIn) else EnterpriseIn.model_validate(body)
     now = utcnow()
     enterprise = Enterprise(**checked.model_dump(), created_at=now, updated_at=now)
-    try:
-        store.docs.put(
-            schema.ENTERPRISES.name, enterprise.enterprise_id, enterprise.model_dump(mode="json"), if_version=CREATE
-        )
-    except ConflictError:
-        raise Problem(
-            409,
-            "enterprise-exists",
-            f"Doanh nghiệp '{enterprise.enterprise_id}' đã có; dùng PUT để sửa.",
-            f"Enterprise '{enterprise.enterprise_id}' already exists; use PUT to change it.",
-        ) from None
-    store.docs.refresh(schema.ENTERPRISES.name)
+    taken = Problem(
+        409,
+        "enterprise-exists",
+        f"Doanh nghiệp '{enterprise.enterprise_id}' đã có; dùng PUT để sửa.",
+        f"Enterprise '{enterprise.enterprise_id}' already exists; use PUT to change it.",
+    )
+    create_unique(enterprises(store), enterprise, taken)
     log.info("enterprise %s registered by %s", enterprise.enterprise_id, actor)
     return enterprise
 
@@ -70,16 +65,9 @@ def visible_enterprise(store: Store, principal: Principal, enterprise_id: str) -
 
 def replace_enterprise(store: Store, principal: Principal, enterprise_id: str, body: EnterpriseIn) -> Enterprise:
     current = visible_enterprise(store, principal, enterprise_id)
-    if body.enterprise_id != enterprise_id:
-        raise Problem(
-            422,
-            "enterprise-id-mismatch",
-            f"enterprise_id trong nội dung ('{body.enterprise_id}') khác với đường dẫn ('{enterprise_id}').",
-            f"The body's enterprise_id ('{body.enterprise_id}') differs from the path's ('{enterprise_id}').",
-        )
+    same_id("enterprise-id-mismatch", "enterprise_id", body.enterprise_id, enterprise_id)
     updated = Enterprise(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
-    store.docs.put(schema.ENTERPRISES.name, enterprise_id, updated.model_dump(mode="json"))
-    store.docs.refresh(schema.ENTERPRISES.name)
+    enterprises(store).put(updated)
     log.info("enterprise %s replaced by %s", enterprise_id, principal.actor)
     return updated
 
@@ -93,8 +81,8 @@ def list_enterprises(
     if zone:
         filters["zone"] = zone
     query = Query(filters=filters, text=q, sort=[("enterprise_id", "asc")], size=limit, offset=offset)
-    page = store.docs.search(schema.ENTERPRISES.name, query)
-    return [Enterprise.model_validate(d.body) for d in page.docs], page.total
+    page = enterprises(store).search(query)
+    return page.items, page.total
 
 
 def require_registered(store: Store, owner_id: str) -> None:

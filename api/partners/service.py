@@ -32,15 +32,11 @@ from kcnguard.errors import NotFound
 from kcnguard.evidence import open_evidence
 from kcnguard.records import Case, InvalidTransition, PartnerAction, StoredListing, utcnow
 from kcnguard.settings import Settings
-from kcnguard.store import Query, Store, Versioned, schema
+from kcnguard.store import Query, Store, Versioned
 from kcnguard.store.checked import date_value
-from kcnguard.store.sqlite import SqliteDocumentStore
 
 log = logging.getLogger(__name__)
 
-# Elasticsearch shows writes to search about a second late: a pull stops this far short of now, so
-# a case written just before a newer one cannot appear after the partner's cursor has passed it.
-SEARCH_SETTLE_SECONDS = 2.0
 # Rows read per round trip while skipping those at or before the cursor.
 FETCH_SLACK = 20
 
@@ -64,10 +60,6 @@ def _agency(principal: Principal) -> str:
             "Only a partner agency's key (role partner, with its agency slug) can use this API.",
         )
     return principal.agency
-
-
-def _settle(store: Store) -> float:
-    return 0.0 if isinstance(store.docs, SqliteDocumentStore) else SEARCH_SETTLE_SECONDS
 
 
 def summary(versioned: Versioned[Case], agency: str) -> PartnerCaseSummary:
@@ -101,7 +93,10 @@ def pull(
         position = cursor.Position(date_value(updated_after), "\uffff")
     else:
         position = cursor.Position("1970-01-01T00:00:00.000Z", "")
-    until = date_value(utcnow() - timedelta(seconds=_settle(store))) if _settle(store) else None
+    # A pull stops as far short of now as the store takes to show writes to search, so a case written just
+    # before a newer one cannot appear after the partner's cursor has passed it.
+    settle = store.capabilities.search_visible_after_seconds
+    until = date_value(utcnow() - timedelta(seconds=settle)) if settle else None
     items: list[PartnerCaseSummary] = []
     offset, more = 0, False
     size = limit + FETCH_SLACK
@@ -114,18 +109,19 @@ def pull(
             offset=offset,
             count=False,  # a keyset page needs no total, and counting every later case is what costs
         )
-        page = store.docs.search(schema.CASES.name, query)
-        for doc in page.docs:
-            case = Case.model_validate(doc.body)
-            at = cursor.Position(date_value(case.updated_at), case.case_id)
-            if at <= position or agency not in case.agencies:
+        # Only the cases that go on the page are validated: a page reads FETCH_SLACK rows beyond it.
+        page = store.cases.search_versioned_bodies(query)
+        for found in page.items:
+            body = found.record
+            at = cursor.Position(date_value(body["updated_at"]), body["case_id"])
+            if at <= position or agency not in body["agencies"]:
                 continue
             if len(items) == limit:
                 more = True
                 break
-            items.append(summary(Versioned(case, doc.version), agency))
-        offset += len(page.docs)
-        if more or len(page.docs) < size:
+            items.append(summary(Versioned(store.cases.load(body), found.version), agency))
+        offset += len(page.items)
+        if more or len(page.items) < size:
             break
     last = items[-1] if items else None
     next_position = cursor.Position(date_value(last.updated_at), last.case_id) if last else position
@@ -142,9 +138,8 @@ def list_referred(
     if state:
         filters["state"] = state
     query = Query(filters=filters, sort=[("updated_at", "desc")], size=limit, offset=offset)
-    page = store.docs.search(schema.CASES.name, query)
-    items = [summary(Versioned(Case.model_validate(d.body), d.version), agency) for d in page.docs]
-    return items, page.total
+    page = store.cases.search_versioned(query)
+    return [summary(v, agency) for v in page.items], page.total
 
 
 def get_referred(store: Store, principal: Principal, case_id: str) -> Versioned[Case]:

@@ -18,9 +18,10 @@ from api.auth.models import Principal
 from api.auth.service import require_scope
 from api.problems import Problem
 from api.reports.models import Report, ReporterKind, ReportIn, TriageIn
+from api.reports.store import reports
 from kcnguard.cases import audit
 from kcnguard.records.base import utcnow
-from kcnguard.store import CREATE, Query, Store, schema
+from kcnguard.store import Query, Store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def submit(store: Store, principal: Principal | None, body: ReportIn) -> Report:
         contact=body.contact,
         search_text=f"{body.note or ''} {body.url}",
     )
-    store.docs.put(schema.REPORTS.name, report.report_id, report.model_dump(mode="json"), if_version=CREATE)
+    reports(store).create(report)
     log.info("report %s received from %s about %s", report.report_id, report.reporter, report.marketplace or "?")
     return report
 
@@ -102,16 +103,15 @@ def list_reports(
     if principal.owner_bound:
         filters["owner_id"] = principal.owner_filter
     query = Query(filters=filters, text=q, sort=[("received_at", "desc")], size=limit, offset=offset)
-    page = store.docs.search(schema.REPORTS.name, query)
-    return [Report.model_validate(d.body) for d in page.docs], page.total
+    page = reports(store).search(query)
+    return page.items, page.total
 
 
 def get_report(store: Store, principal: Principal, report_id: str) -> Report:
     require_scope(principal, Scope.REPORTS_READ)
-    doc = store.docs.get(schema.REPORTS.name, report_id) if len(report_id) <= 64 else None
-    if doc is None:
+    report = reports(store).get(report_id) if len(report_id) <= 64 else None
+    if report is None:
         raise report_not_found(report_id)
-    report = Report.model_validate(doc.body)
     if principal.owner_bound and report.owner_id != principal.owner_filter:
         raise report_not_found(report_id)
     return report
@@ -119,10 +119,10 @@ def get_report(store: Store, principal: Principal, report_id: str) -> Report:
 
 def triage(store: Store, principal: Principal, report_id: str, body: TriageIn) -> Report:
     require_scope(principal, Scope.REVIEW_DECIDE)
-    doc = store.docs.get(schema.REPORTS.name, report_id) if len(report_id) <= 64 else None
-    if doc is None:
+    current = reports(store).get_versioned(report_id) if len(report_id) <= 64 else None
+    if current is None:
         raise report_not_found(report_id)
-    before = Report.model_validate(doc.body)
+    before = current.record
     after = before.model_copy(
         update={
             "status": body.status,
@@ -133,7 +133,7 @@ def triage(store: Store, principal: Principal, report_id: str, body: TriageIn) -
         }
     )
     # Optimistic like cases: two inspectors triaging at once get a conflict, not a lost note.
-    store.docs.put(schema.REPORTS.name, report_id, after.model_dump(mode="json"), if_version=doc.version)
+    reports(store).put(after, if_version=current.version)
     audit.append(
         store,
         principal.actor,

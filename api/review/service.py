@@ -21,6 +21,7 @@ from api.listings.service import listing_detail as stored_listing_detail
 from api.listings.service import search_text
 from api.problems import Problem
 from api.reports.models import Report
+from api.reports.store import reports
 from api.review.models import (
     CaseOut,
     Decision,
@@ -39,7 +40,7 @@ from kcnguard.records import Case, InvalidTransition, ScoredListing
 from kcnguard.records.case import REVIEW_STATUSES, CaseState
 from kcnguard.records.listing import listing_key
 from kcnguard.records.scoring import scored_key
-from kcnguard.store import Query, Store, Versioned, schema
+from kcnguard.store import Query, Store, Versioned
 from kcnguard.store.base import MAX_WINDOW
 
 log = logging.getLogger(__name__)
@@ -185,27 +186,26 @@ def queue(store: Store, principal: Principal, filters: QueueFilters, page: PageR
     if filters.source in ("all", "report"):
         report_q = _report_query(filters, principal, brands, 0, 0)
         if report_q is not None:
-            reports_total = store.docs.count(schema.REPORTS.name, report_q)
+            reports_total = reports(store).count(report_q)
             if page.offset < reports_total:
                 report_q.size, report_q.offset = page.limit, page.offset
-                docs = store.docs.search(schema.REPORTS.name, report_q).docs
-                items.extend(_report_item(Report.model_validate(d.body)) for d in docs)
+                items.extend(_report_item(r) for r in reports(store).search(report_q).items)
         total += reports_total
     if filters.source in ("all", "crawl") and brands != []:
         want = page.limit - len(items)
         offset = max(0, page.offset - reports_total)
-        docs_page = store.docs.search(schema.SCORED.name, _crawl_query(filters, brands, want, offset))
-        total += docs_page.total
-        capped = docs_page.total_capped
+        scores = store.scored.search_bodies(_crawl_query(filters, brands, want, offset))
+        total += scores.total
+        capped = scores.total_capped
         # The case (read by id, so current) is the truth; the score's mirrored status only serves the filter.
-        keys = [_listing_key_of(d.body) for d in docs_page.docs]
-        ids = [Case.make_id(key, d.body["brand_id"]) for key, d in zip(keys, docs_page.docs, strict=True)]
+        keys = [_listing_key_of(body) for body in scores.items]
+        ids = [Case.make_id(key, body["brand_id"]) for key, body in zip(keys, scores.items, strict=True)]
         states = store.case_states(ids) if ids else {}
-        for doc, key, case_id in zip(docs_page.docs, keys, ids, strict=True):
+        for body, key, case_id in zip(scores.items, keys, ids, strict=True):
             found = states.get(case_id)
-            status = found[1] if found else doc.body.get("review_status") or "new"
+            status = found[1] if found else body.get("review_status") or "new"
             ref = CaseRef(case_id=case_id, state=found[0]) if found else None
-            items.append(_crawl_item(doc.body, key, status, ref, lang))
+            items.append(_crawl_item(body, key, status, ref, lang))
     return QueuePage(items=items, total=total, total_capped=capped, limit=page.limit, offset=page.offset, lang=lang)
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kcnguard.records.base import AwareDatetime, CleanText, Record, Slug, utcnow
+from kcnguard.store.schema import Collection, Kind, searchable
 
 
 class Part(BaseModel):
@@ -97,3 +98,14 @@ class Brand(Record):
 
     def touched(self, at: datetime | None = None) -> Brand:
         return self.model_copy(update={"updated_at": at or utcnow()})
+
+
+BRANDS = Collection(
+    "brands",
+    {
+        "brand_id": searchable("brand_id", Kind.KEYWORD),
+        "owner_id": searchable("owner_id", Kind.KEYWORD),
+        "name": searchable("name", Kind.TEXT),
+        "updated_at": searchable("updated_at", Kind.DATE),
+    },
+)

@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from kcnguard.records.base import AwareDatetime, CleanText, Record, Slug, utcnow
+from kcnguard.store.schema import Collection, Kind, searchable
 
 
 class CaseState(StrEnum):
@@ -202,3 +203,18 @@ class CaseEvent(Record):
     score: float = Field(ge=0, le=1)
     actor: str
     at: AwareDatetime = Field(default_factory=utcnow)
+
+
+CASES = Collection(
+    "cases",
+    {
+        "case_id": searchable("case_id", Kind.KEYWORD),
+        "listing_key": searchable("listing_key", Kind.KEYWORD),
+        "brand_id": searchable("brand_id", Kind.KEYWORD),
+        "state": searchable("state", Kind.KEYWORD),
+        "agencies": searchable("agencies", Kind.KEYWORD, many=True),
+        "score": searchable("score", Kind.FLOAT),
+        "updated_at": searchable("updated_at", Kind.DATE),
+    },
+    indexes=(("brand_id", "state", "updated_at"), ("state", "updated_at")),
+)

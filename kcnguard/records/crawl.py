@@ -7,6 +7,7 @@ import hashlib
 from pydantic import Field
 
 from kcnguard.records.base import AwareDatetime, CleanText, Record, Slug, utcnow
+from kcnguard.store.schema import Collection, Kind, searchable
 
 
 class CrawlJob(Record):
@@ -39,3 +40,16 @@ class CrawlRun(Record):
     pages: int = 0
     started_at: AwareDatetime = Field(default_factory=utcnow)
     finished_at: AwareDatetime | None = None
+
+
+CRAWL_RUNS = Collection(
+    "crawl_runs",
+    {
+        "job_id": searchable("job_id", Kind.KEYWORD),
+        "brand_id": searchable("brand_id", Kind.KEYWORD),
+        "marketplace": searchable("marketplace", Kind.KEYWORD),
+        "status": searchable("status", Kind.KEYWORD),
+        "started_at": searchable("started_at", Kind.DATE),
+    },
+    indexes=(("brand_id", "started_at"),),
+)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kcnguard.records.base import AwareDatetime, CleanText, Record, Sha256Hex, Slug, utcnow
+from kcnguard.store.schema import Collection, Kind, searchable
 
 ListingId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s/|]+$")]
 Url = Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^https?://[^\s]+$")]
@@ -133,3 +134,25 @@ def _observation(listing: Listing) -> Observation:
         availability=listing.availability,
         evidence_digest=listing.evidence_digest,
     )
+
+
+LISTINGS = Collection(
+    "listings",
+    {
+        "key": searchable("key", Kind.KEYWORD),
+        "marketplace": searchable("listing.marketplace", Kind.KEYWORD),
+        "seller_id": searchable("listing.seller.id", Kind.KEYWORD),
+        "title": searchable("listing.title", Kind.TEXT),
+        "price": searchable("listing.price", Kind.FLOAT),
+        "status": searchable("status", Kind.KEYWORD),
+        "last_seen_at": searchable("last_seen_at", Kind.DATE),
+        "crawl_job_id": searchable("listing.crawl_job_id", Kind.KEYWORD),
+        "evidence_digest": searchable("listing.evidence_digest", Kind.KEYWORD),
+    },
+    # A listing's page shows the seller's other listings on the same marketplace, newest first.
+    indexes=(
+        ("marketplace", "last_seen_at"),
+        ("status", "last_seen_at"),
+        ("seller_id", "marketplace", "last_seen_at"),
+    ),
+)

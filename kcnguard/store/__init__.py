@@ -1,21 +1,36 @@
-"""The store: `open_store(url)` picks the backend by the URL's scheme."""
+"""The store: `open_store(url)` picks the backend by the URL's scheme.
+
+The typed Store (kcnguard.store.repository) is loaded on first use rather than here: the records
+declare their collections with kcnguard.store.schema and the typed Store reads the records, so
+either package may be imported first.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write, WriteResult
-from kcnguard.store.repository import ApiKey, RecordPage, Store, Versioned, hash_api_key
+from kcnguard.store.api_keys import ApiKey, hash_api_key
+from kcnguard.store.base import CREATE, Capabilities, Doc, DocumentStore, Page, Query, Write, WriteResult
+from kcnguard.store.schema import Collection
+from kcnguard.store.table import RecordPage, RecordTable, Versioned
+
+if TYPE_CHECKING:
+    from kcnguard.store.repository import Store
 
 __all__ = [
     "CREATE",
     "ApiKey",
+    "Capabilities",
+    "Collection",
     "Doc",
     "DocumentStore",
     "Page",
     "Query",
     "RecordPage",
+    "RecordTable",
     "Store",
     "Versioned",
     "Write",
@@ -26,32 +41,52 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name == "Store":
+        from kcnguard.store.repository import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def open_document_store(url: str, namespace: str = "kcnguard", data_dir: Path | None = None) -> DocumentStore:
+    """The backend the URL names, knowing the collections every deployment has (repository.COLLECTIONS)."""
+    from kcnguard.store.repository import COLLECTIONS
+
     scheme = urlparse(url).scheme
+    docs: DocumentStore
     if scheme == "sqlite":
         from kcnguard.store.sqlite import SqliteDocumentStore
 
         path = url[len("sqlite://") :]
         if not path:
             path = str((data_dir or Path(".kcnguard")) / f"{namespace}-store.sqlite3")
-        return SqliteDocumentStore(Path(path), namespace=namespace)
-    if scheme in ("elasticsearch", "es", "http", "https"):
+        docs = SqliteDocumentStore(Path(path), namespace=namespace)
+    elif scheme in ("elasticsearch", "es", "http", "https"):
         from kcnguard.store.elastic import ElasticDocumentStore
 
         real = url if scheme in ("http", "https") else "http://" + url.split("://", 1)[1]
-        return ElasticDocumentStore(real, namespace=namespace)
-    raise ValueError(f"unknown store URL {url!r}: use sqlite://[/path] or elasticsearch://host:9200")
+        docs = ElasticDocumentStore(real, namespace=namespace)
+    else:
+        raise ValueError(f"unknown store URL {url!r}: use sqlite://[/path] or elasticsearch://host:9200")
+    docs.know(COLLECTIONS)
+    return docs
 
 
-def open_store(url: str | None = None, namespace: str | None = None, data_dir: Path | None = None) -> Store:
-    """The store the settings name, unless the caller names one."""
+def open_store(
+    url: str | None = None,
+    namespace: str | None = None,
+    data_dir: Path | None = None,
+    collections: Iterable[Collection] = (),
+) -> Store:
+    """The store the settings name, unless the caller names one; `collections` adds a service's own."""
     from kcnguard.settings import get_settings
+    from kcnguard.store.repository import Store
 
     settings = get_settings()
-    return Store(
-        open_document_store(
-            url or settings.store_url,
-            namespace=namespace or settings.namespace,
-            data_dir=data_dir or settings.data_dir,
-        )
+    docs = open_document_store(
+        url or settings.store_url,
+        namespace=namespace or settings.namespace,
+        data_dir=data_dir or settings.data_dir,
     )
+    return Store(docs, collections)

@@ -3,15 +3,19 @@
 Documents are JSON objects in named collections. Each write returns an opaque version;
 writing with `if_version` fails with ConflictError when the document moved on since, so
 a stale write never overwrites (Elasticsearch's if_seq_no/if_primary_term, a counter in
-SQLite). Only the fields a collection declares in kcnguard.store.schema are searchable.
+SQLite). Only the fields a collection declares (kcnguard.store.schema) are searchable, and a
+store serves only the collections it has been told of (`know`).
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from kcnguard.store.schema import Collection
 
 # Passed as if_version to mean "only if the document does not exist yet".
 CREATE = "create"
@@ -72,10 +76,53 @@ class Page:
 MAX_WINDOW = 10_000
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What differs between backends, stated so callers never ask which backend they have."""
+
+    # How long after a write until search finds it: a keyset reader over a recent range stops this far
+    # short of now, so a document written just before a newer one cannot appear after the reader passed it.
+    search_visible_after_seconds: float
+
+
 class DocumentStore(ABC):
+    def __init__(self) -> None:
+        self._collections: dict[str, Collection] = {}
+        self._set_up = False
+        self._knowing = threading.Lock()
+
+    @property
     @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def collections(self) -> list[Collection]:
+        return list(self._collections.values())
+
+    def know(self, collections: Iterable[Collection]) -> None:
+        """Serve these collections too. A store already set up creates the new ones at once, so a process
+        that set up its store may use a domain's collections without listing them beforehand."""
+        with self._knowing:  # held while creating, so no thread uses a collection before it exists
+            new = [c for c in collections if self._collections.get(c.name) is not c]
+            if new and self._set_up:
+                self._create(new)
+            for coll in new:
+                self._collections[coll.name] = coll
+
+    def collection(self, name: str) -> Collection:
+        try:
+            return self._collections[name]
+        except KeyError:
+            raise ValueError(f"unknown collection {name!r}; known: {', '.join(self._collections)}") from None
+
     def setup(self) -> None:
-        """Create tables or index templates and indices for every collection (idempotent)."""
+        """Create tables or index templates and indices for every known collection (idempotent)."""
+        self._create(self.collections)
+        self._set_up = True
+
+    @abstractmethod
+    def _create(self, collections: Sequence[Collection]) -> None:
+        """Create what these collections need, keeping what exists (idempotent, safe across processes)."""
 
     @abstractmethod
     def ping(self) -> None:

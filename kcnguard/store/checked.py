@@ -2,11 +2,12 @@
 
 Both backends translate only a CheckedQuery, so a field name that is not declared, a value of
 the wrong type, or a page past MAX_WINDOW is refused the same way (ValueError) on either.
-Field names reach SQL or Elasticsearch only from kcnguard.store.schema, never from the caller.
+Field names reach SQL or Elasticsearch only from a collection's declaration, never from the caller.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from kcnguard.store import schema
 from kcnguard.store.base import MAX_WINDOW, Query
 from kcnguard.store.schema import Field, Kind
-from kcnguard.store.words import query_words
+from kcnguard.store.words import index_text, query_words
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,6 @@ class CheckedQuery:
     offset: int
     count: bool = True
     count_up_to: int | None = None
-
-
-def collection(name: str) -> schema.Collection:
-    try:
-        return schema.COLLECTIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown collection {name!r}; known: {', '.join(schema.COLLECTIONS)}") from None
 
 
 def date_value(value: Any) -> str:
@@ -103,8 +97,7 @@ def _field(coll: schema.Collection, name: Any) -> Field:
     return coll.fields[name]
 
 
-def check(collection_name: str, query: Query) -> CheckedQuery:
-    coll = collection(collection_name)
+def check(coll: schema.Collection, query: Query) -> CheckedQuery:
     filters: list[Filter] = []
     for name, raw in query.filters.items():
         f = _field(coll, name)
@@ -166,6 +159,29 @@ def id_problem(doc_id: Any) -> str | None:
     if len(encoded) > MAX_ID_BYTES:
         return f"document id longer than {MAX_ID_BYTES} bytes"
     return None
+
+
+def write_problem(doc_id: Any, body: Any) -> str | None:
+    """Why a write cannot be stored whatever its body holds, or None when it may be tried."""
+    problem = id_problem(doc_id)
+    if problem is None and not isinstance(body, dict):
+        problem = "document body must be a JSON object"
+    return problem
+
+
+def json_text(body: dict[str, Any]) -> tuple[str, str | None]:
+    """The document as the backends store it (compact JSON), or ("", why it is not JSON)."""
+    try:
+        text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text.encode()  # a lone surrogate cannot be stored as UTF-8
+    except (TypeError, ValueError) as exc:
+        return "", f"document is not JSON: {exc}"
+    return text, None
+
+
+def folded_text(coll: schema.Collection, body: dict[str, Any]) -> str:
+    """What both backends index for a document's text search: its text fields' folded words."""
+    return index_text(pluck(body, coll.fields[n].path) for n in coll.text_fields)
 
 
 def pluck(body: dict[str, Any], path: str) -> Any:

@@ -1,4 +1,4 @@
-"""The Elasticsearch document store: an index per collection, mapped from kcnguard.store.schema.
+"""The Elasticsearch document store: an index per collection, mapped from its declaration (kcnguard.store.schema).
 
 Two fields are added to every document and stripped on read: `kcnguard_id` (a keyword copy of the
 id, because `_id` is not sortable in 8.x and results need a stable tie order) and `kcnguard_text`
@@ -10,7 +10,6 @@ differ (noida-db's pattern tokenizer, for one, splits on "đ" and "ư").
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -23,9 +22,8 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 
 from kcnguard.errors import StoreUnavailable
 from kcnguard.store import checked, schema
-from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write, WriteResult
+from kcnguard.store.base import CREATE, Capabilities, Doc, DocumentStore, Page, Query, Write, WriteResult
 from kcnguard.store.schema import Field, Kind
-from kcnguard.store.words import index_text
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +36,9 @@ _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 # Exact index patterns cannot overlap each other; the priority beats built-in templates such as logs-*-*.
 TEMPLATE_PRIORITY = 500
+
+# Elasticsearch shows writes to search after its refresh interval (1 s by default), and a little later under load.
+SEARCH_SETTLE_SECONDS = 2.0
 
 # Keyword copies of text fields for sorting and exact filters; long enough for any title a record allows.
 RAW_IGNORE_ABOVE = 2048
@@ -90,6 +91,7 @@ def _parse_version(version: str) -> tuple[int, int] | None:
 
 class ElasticDocumentStore(DocumentStore):
     def __init__(self, url: str, namespace: str = "kcnguard", timeout: float = 10.0) -> None:
+        super().__init__()
         namespace = namespace.lower()
         if not _NAMESPACE.match(namespace):
             raise ValueError(f"namespace {namespace!r} must be 1-64 lowercase letters, digits, '_', '.' or '-'")
@@ -100,8 +102,15 @@ class ElasticDocumentStore(DocumentStore):
         # quickly, so the worker's own backoff takes over instead of a hung request.
         self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(search_visible_after_seconds=SEARCH_SETTLE_SECONDS)
+
     def index(self, collection: str) -> str:
-        return f"{self.namespace}-{checked.collection(collection).name}".lower()
+        return self._index_of(self.collection(collection))
+
+    def _index_of(self, coll: schema.Collection) -> str:
+        return f"{self.namespace}-{coll.name}".lower()
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:
@@ -131,9 +140,9 @@ class ElasticDocumentStore(DocumentStore):
 
     # Schema ---------------------------------------------------------------------------------
 
-    def setup(self) -> None:
-        for coll in schema.COLLECTIONS.values():
-            name = self.index(coll.name)
+    def _create(self, collections: Sequence[schema.Collection]) -> None:
+        for coll in collections:
+            name = self._index_of(coll)
             body = mapping(coll)
             self._call(
                 "setup",
@@ -156,7 +165,7 @@ class ElasticDocumentStore(DocumentStore):
     def drop(self) -> None:
         """Remove this namespace's indices and templates (tests, and an operator's reset)."""
         client = self.client.options(ignore_status=404)
-        for coll in schema.COLLECTIONS.values():
+        for coll in self.collections:
             name = self.index(coll.name)
             self._call("drop", lambda name=name: client.indices.delete(index=name))
             self._call("drop", lambda name=name: client.indices.delete_index_template(name=name))
@@ -191,7 +200,7 @@ class ElasticDocumentStore(DocumentStore):
         return found
 
     def search(self, collection: str, query: Query) -> Page:
-        q = checked.check(collection, query)
+        q = checked.check(self.collection(collection), query)
         index = self.index(q.collection.name)
         sort: list[dict[str, Any]] = [
             {_es_path(s.field): {"order": "desc" if s.descending else "asc", "missing": "_last"}} for s in q.sort
@@ -234,15 +243,13 @@ class ElasticDocumentStore(DocumentStore):
     # Writes ---------------------------------------------------------------------------------
 
     def bulk_write(self, collection: str, writes: Sequence[Write]) -> list[WriteResult]:
-        coll = checked.collection(collection)
+        coll = self.collection(collection)
         index = self.index(coll.name)
         results: list[WriteResult | None] = [None] * len(writes)
         batches: list[list[tuple[int, dict[str, Any], str]]] = [[]]
         size = 0
         for position, w in enumerate(writes):
-            problem = checked.id_problem(w.id)
-            if problem is None and not isinstance(w.body, dict):
-                problem = "document body must be a JSON object"
+            problem = checked.write_problem(w.id, w.body)
             action: dict[str, Any] = {"_index": index, "_id": w.id}
             if problem is None and w.if_version not in (None, CREATE):
                 parsed = _parse_version(w.if_version)
@@ -254,12 +261,8 @@ class ElasticDocumentStore(DocumentStore):
             if problem is None:
                 body = {**w.body, ID_FIELD: w.id}
                 if coll.text_fields:
-                    body[TEXT_FIELD] = index_text(checked.pluck(w.body, coll.fields[n].path) for n in coll.text_fields)
-                try:
-                    source = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-                    source.encode()
-                except (TypeError, ValueError) as exc:
-                    problem = f"document is not JSON: {exc}"
+                    body[TEXT_FIELD] = checked.folded_text(coll, w.body)
+                source, problem = checked.json_text(body)
             if problem is not None:
                 results[position] = WriteResult(str(w.id), False, error=problem)
                 continue

@@ -1,64 +1,95 @@
-"""The typed store every service uses: records in, records out, over either backend."""
+"""The typed store every service uses: records in, records out, over either backend.
+
+`Store` knows the collections every deployment has (COLLECTIONS: the pipeline's and the case flow's)
+and gives each a typed face (RecordTable); a service adds its own collections with `know` or `setup`.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import logging
 import random
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from kcnguard.cases.collections import AUDIT, AUDIT_HEAD, OUTBOX
 from kcnguard.errors import ConflictError, StoreUnavailable
 from kcnguard.records import Brand, Case, CaseState, CrawlRun, Listing, ScoredListing, StoredListing, Transition, utcnow
-from kcnguard.records.base import Record
-from kcnguard.records.case import review_status
-from kcnguard.store import schema
-from kcnguard.store.base import CREATE, Doc, DocumentStore, Page, Query, Write
+from kcnguard.records.brand import BRANDS
+from kcnguard.records.case import CASES, review_status
+from kcnguard.records.crawl import CRAWL_RUNS
+from kcnguard.records.listing import LISTINGS
+from kcnguard.records.scoring import SCORED, scored_key
+from kcnguard.store.api_keys import API_KEYS, ApiKey, hash_api_key
+from kcnguard.store.base import CREATE, Capabilities, DocumentStore, Query, Write
+from kcnguard.store.schema import Collection
+from kcnguard.store.table import RecordPage, RecordTable, Versioned
+from kcnguard.webhooks.collections import WEBHOOK_DELIVERIES, WEBHOOKS
 
 log = logging.getLogger(__name__)
 
-R = TypeVar("R", bound=Record)
+M = TypeVar("M")
 
 # How often a listing upsert re-reads and retries when another writer got there first.
 MAX_MERGE_ATTEMPTS = 8
 
-
-@dataclass(frozen=True)
-class Versioned(Generic[R]):
-    record: R
-    version: str
-
-
-@dataclass(frozen=True)
-class RecordPage(Generic[R]):
-    items: list[R]
-    total: int
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    key_hash: str
-    name: str
-    role: str
-    scopes: list[str]
-    owner_id: str | None
-    created_at: str
-    revoked_at: str | None = None
-    revoked_by: str | None = None
-
-
-def hash_api_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+# The collections every deployment has, whichever services run.
+COLLECTIONS: tuple[Collection, ...] = (
+    BRANDS,
+    LISTINGS,
+    SCORED,
+    CASES,
+    CRAWL_RUNS,
+    API_KEYS,
+    AUDIT,
+    AUDIT_HEAD,
+    OUTBOX,
+    WEBHOOKS,
+    WEBHOOK_DELIVERIES,
+)
 
 
 class Store:
-    def __init__(self, docs: DocumentStore) -> None:
+    def __init__(self, docs: DocumentStore, collections: Iterable[Collection] = ()) -> None:
         self.docs = docs
+        docs.know([*COLLECTIONS, *collections])
+        # Brands change rarely and are listed right after (the scheduler, the classifier's registry): each
+        # change is made visible to search at once rather than at Elasticsearch's next refresh.
+        self.brands = RecordTable(docs, BRANDS, Brand, lambda b: b.brand_id, refresh_on_write=True)
+        self.listings = RecordTable(docs, LISTINGS, StoredListing, lambda s: s.key)
+        self.scored = RecordTable(docs, SCORED, ScoredListing, lambda s: s.key, load=_scored)
+        self.cases = RecordTable(docs, CASES, Case, lambda c: c.case_id)
+        self.crawl_runs = RecordTable(docs, CRAWL_RUNS, CrawlRun, lambda r: r.job_id)
+        self.api_keys = RecordTable(
+            docs, API_KEYS, ApiKey, lambda k: k.key_hash, load=lambda body: ApiKey(**body), dump=lambda k: k.__dict__
+        )
 
-    def setup(self) -> None:
+    def table(
+        self,
+        collection: Collection,
+        model: type[M],
+        key: Callable[[M], str] | None,
+        *,
+        load: Callable[[dict[str, Any]], M] | None = None,
+        dump: Callable[[M], dict[str, Any]] | None = None,
+        refresh_on_write: bool = False,
+    ) -> RecordTable[M]:
+        """A typed face over a service's own collection, which this store then serves (see RecordTable)."""
+        return RecordTable(self.docs, collection, model, key, load=load, dump=dump, refresh_on_write=refresh_on_write)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.docs.capabilities
+
+    def know(self, collections: Iterable[Collection]) -> None:
+        """Serve these collections too (created at once if the store is set up, else by `setup`)."""
+        self.docs.know(collections)
+
+    def setup(self, collections: Iterable[Collection] = ()) -> None:
+        """Create every known collection, and these (idempotent)."""
+        self.docs.know(collections)
         self.docs.setup()
 
     def ping(self) -> None:
@@ -68,37 +99,29 @@ class Store:
         self.docs.close()
 
     def refresh(self) -> None:
-        for name in schema.COLLECTIONS:
-            self.docs.refresh(name)
+        for coll in self.docs.collections:
+            self.docs.refresh(coll.name)
 
     # Brands ---------------------------------------------------------------------------------
 
     def put_brand(self, brand: Brand) -> Brand:
         """Create or replace a brand."""
-        self.docs.put(schema.BRANDS.name, brand.brand_id, brand.to_doc())
-        self._brands_changed()
+        self.brands.put(brand)
         return brand
 
     def create_brand(self, brand: Brand) -> Brand:
         """Create a brand; ConflictError when its brand_id is taken, so nobody overwrites another's."""
-        self.docs.put(schema.BRANDS.name, brand.brand_id, brand.to_doc(), if_version=CREATE)
-        self._brands_changed()
+        self.brands.create(brand)
         return brand
 
-    def _brands_changed(self) -> None:
-        # Brands change rarely and are listed right after (the scheduler, the classifier's
-        # registry): make the change visible to search now rather than at Elasticsearch's next refresh.
-        self.docs.refresh(schema.BRANDS.name)
-
     def get_brand(self, brand_id: str) -> Brand | None:
-        doc = self.docs.get(schema.BRANDS.name, brand_id)
-        return Brand.model_validate(doc.body) if doc else None
+        return self.brands.get(brand_id)
 
     def list_brands(self, owner_id: str | None = None, size: int = 1000, offset: int = 0) -> RecordPage[Brand]:
         query = Query(
             filters={"owner_id": owner_id} if owner_id else {}, sort=[("brand_id", "asc")], size=size, offset=offset
         )
-        return _records(self.docs.search(schema.BRANDS.name, query), Brand)
+        return self.brands.search(query)
 
     # Listings -------------------------------------------------------------------------------
 
@@ -113,7 +136,7 @@ class Store:
             if not pending:
                 break
             _pause(attempt)
-            existing = self.docs.mget(schema.LISTINGS.name, list(pending))
+            existing = self.docs.mget(LISTINGS.name, list(pending))
             writes: list[Write] = []
             merged: dict[str, StoredListing] = {}
             for key, captures in pending.items():
@@ -124,7 +147,7 @@ class Store:
                 assert stored is not None
                 merged[key] = stored
                 writes.append(Write(key, stored.to_doc(), doc.version if doc else CREATE))
-            results = self.docs.bulk_write(schema.LISTINGS.name, writes)
+            results = self.docs.bulk_write(LISTINGS.name, writes)
             retry: dict[str, list[Listing]] = {}
             for result in results:
                 if result.ok:
@@ -139,8 +162,7 @@ class Store:
         return [done[k] for k in order]
 
     def get_listing(self, key: str) -> Versioned[StoredListing] | None:
-        doc = self.docs.get(schema.LISTINGS.name, key)
-        return Versioned(StoredListing.model_validate(doc.body), doc.version) if doc else None
+        return self.listings.get_versioned(key)
 
     def mark_removed(self, key: str, at: datetime | None = None) -> StoredListing | None:
         for attempt in range(MAX_MERGE_ATTEMPTS):
@@ -152,14 +174,14 @@ class Store:
                 return current.record
             updated = current.record.model_copy(update={"status": "removed", "removed_at": at or utcnow()})
             try:
-                self.docs.put(schema.LISTINGS.name, key, updated.to_doc(), if_version=current.version)
+                self.listings.put(updated, if_version=current.version)
                 return updated
             except ConflictError:
                 continue
         raise ConflictError(f"listing {key} kept changing under the writer")
 
     def search_listings(self, query: Query) -> RecordPage[StoredListing]:
-        return _records(self.docs.search(schema.LISTINGS.name, query), StoredListing)
+        return self.listings.search(query)
 
     # Scores ---------------------------------------------------------------------------------
 
@@ -167,7 +189,7 @@ class Store:
         # The review status comes from each listing's case (written before its score), so a re-score
         # never puts a decided listing back in the "new" queue.
         ids = {s.key: Case.make_id(s.listing.key, s.brand_id) for s in scored}
-        cases = self.docs.mget(schema.CASES.name, list(ids.values())) if scored else {}
+        cases = self.cases.get_bodies(list(ids.values())) if scored else {}
         writes = [
             Write(
                 s.key,
@@ -175,36 +197,30 @@ class Store:
             )
             for s in scored
         ]
-        failed = [r for r in self.docs.bulk_write(schema.SCORED.name, writes) if not r.ok]
+        failed = [r for r in self.docs.bulk_write(SCORED.name, writes) if not r.ok]
         if failed:
             raise RuntimeError(f"{len(failed)} scores not written, first: {failed[0].id}: {failed[0].error}")
 
     def get_scored(self, listing_key: str, brand_id: str) -> ScoredListing | None:
-        from kcnguard.records import scored_key
-
-        doc = self.docs.get(schema.SCORED.name, scored_key(listing_key, brand_id))
-        return _scored(doc) if doc else None
+        return self.scored.get(scored_key(listing_key, brand_id))
 
     def set_review_status(self, listing_key: str, brand_id: str, status: str) -> None:
         """Mirror a case's review status onto its score, so the queue can filter by it."""
-        from kcnguard.records import scored_key
-
         key = scored_key(listing_key, brand_id)
         for attempt in range(MAX_MERGE_ATTEMPTS):
             _pause(attempt)
-            doc = self.docs.get(schema.SCORED.name, key)
+            doc = self.docs.get(SCORED.name, key)
             if doc is None or doc.body.get("review_status") == status:
                 return
             try:
-                self.docs.put(schema.SCORED.name, key, {**doc.body, "review_status": status}, if_version=doc.version)
+                self.docs.put(SCORED.name, key, {**doc.body, "review_status": status}, if_version=doc.version)
                 return
             except ConflictError:
                 continue
         raise ConflictError(f"score {key} kept changing under the writer")
 
     def search_scored(self, query: Query) -> RecordPage[ScoredListing]:
-        page = self.docs.search(schema.SCORED.name, query)
-        return RecordPage([_scored(d) for d in page.docs], page.total)
+        return self.scored.search(query)
 
     def flagged(
         self, brand_id: str | None = None, size: int = 50, offset: int = 0, text: str | None = None
@@ -219,8 +235,7 @@ class Store:
     def open_case(self, case: Case) -> tuple[Versioned[Case], bool]:
         """Create the case unless it exists; returns it and whether it was created now."""
         try:
-            doc = self.docs.put(schema.CASES.name, case.case_id, case.to_doc(), if_version=CREATE)
-            return Versioned(case, doc.version), True
+            return self.cases.create(case), True
         except ConflictError:
             current = self.get_case(case.case_id)
             if current is None:  # deleted between the two calls
@@ -231,8 +246,7 @@ class Store:
         """`open_case` for many in one bulk write: each case as stored, and whether it was created now."""
         if not cases:
             return []
-        writes = [Write(c.case_id, c.to_doc(), if_version=CREATE) for c in cases]
-        results = self.docs.bulk_write(schema.CASES.name, writes)
+        results = self.cases.create_many(cases)
         existing = self.get_cases([r.id for r in results if r.conflict])
         out: list[tuple[Versioned[Case], bool]] = []
         for case, result in zip(cases, results, strict=True):
@@ -247,34 +261,31 @@ class Store:
         return out
 
     def get_case(self, case_id: str) -> Versioned[Case] | None:
-        doc = self.docs.get(schema.CASES.name, case_id)
-        return Versioned(Case.model_validate(doc.body), doc.version) if doc else None
+        return self.cases.get_versioned(case_id)
 
     def get_cases(self, case_ids: Sequence[str]) -> dict[str, Versioned[Case]]:
         """Cases by id in one round trip; by id, so a case written a moment ago is already there."""
-        docs = self.docs.mget(schema.CASES.name, list(case_ids))
-        return {i: Versioned(Case.model_validate(d.body), d.version) for i, d in docs.items()}
+        return self.cases.get_many_versioned(case_ids)
 
     def case_states(self, case_ids: Sequence[str]) -> dict[str, tuple[CaseState, str]]:
         """(state, review status) of cases by id: what a queue row shows, without reading each whole case."""
-        docs = self.docs.mget(schema.CASES.name, list(case_ids))
-        return {case_id: (CaseState(doc.body["state"]), _status_of(doc)) for case_id, doc in docs.items()}
+        bodies = self.cases.get_bodies(case_ids)
+        return {case_id: (CaseState(body["state"]), _status_of(body)) for case_id, body in bodies.items()}
 
     def save_case(self, case: Case, version: str) -> Versioned[Case]:
         """Write a changed case only if nobody changed it since `version`; else ConflictError."""
-        doc = self.docs.put(schema.CASES.name, case.case_id, case.to_doc(), if_version=version)
-        return Versioned(case, doc.version)
+        return self.cases.put(case, if_version=version)
 
     def search_cases(self, query: Query) -> RecordPage[Case]:
-        return _records(self.docs.search(schema.CASES.name, query), Case)
+        return self.cases.search(query)
 
     # Crawl runs -----------------------------------------------------------------------------
 
     def put_crawl_run(self, run: CrawlRun) -> None:
-        self.docs.put(schema.CRAWL_RUNS.name, run.job_id, run.to_doc())
+        self.crawl_runs.put(run)
 
     def search_crawl_runs(self, query: Query) -> RecordPage[CrawlRun]:
-        return _records(self.docs.search(schema.CRAWL_RUNS.name, query), CrawlRun)
+        return self.crawl_runs.search(query)
 
     # API keys -------------------------------------------------------------------------------
 
@@ -282,32 +293,27 @@ class Store:
         self, raw_key: str, name: str, role: str, scopes: Sequence[str] = (), owner_id: str | None = None
     ) -> ApiKey:
         key = ApiKey(hash_api_key(raw_key), name, role, list(scopes), owner_id, utcnow().isoformat())
-        self.docs.put(schema.API_KEYS.name, key.key_hash, key.__dict__)
+        self.api_keys.put(key)
         return key
 
     def find_api_key(self, raw_key: str) -> ApiKey | None:
         """The key, revoked or not: the caller decides (authentication refuses revoked ones)."""
-        doc = self.docs.get(schema.API_KEYS.name, hash_api_key(raw_key))
-        return ApiKey(**doc.body) if doc else None
+        return self.api_keys.get(hash_api_key(raw_key))
 
     def get_api_key(self, key_hash: str) -> ApiKey | None:
-        doc = self.docs.get(schema.API_KEYS.name, key_hash)
-        return ApiKey(**doc.body) if doc else None
+        return self.api_keys.get(key_hash)
 
     def list_api_keys(self, size: int = 100, offset: int = 0, role: str | None = None) -> tuple[list[ApiKey], int]:
         query = Query(filters={"role": role} if role else {}, sort=[("name", "asc")], size=size, offset=offset)
-        page = self.docs.search(schema.API_KEYS.name, query)
-        return [ApiKey(**d.body) for d in page.docs], page.total
+        page = self.api_keys.search(query)
+        return page.items, page.total
 
     def revoke_api_key(self, key_hash: str, by: str) -> ApiKey | None:
         """Mark a key revoked (kept, so the record of who had it stays); None when there is no such key."""
-        doc = self.docs.get(schema.API_KEYS.name, key_hash)
-        if doc is None:
-            return None
-        key = ApiKey(**doc.body)
-        if key.revoked_at is None:
-            key = ApiKey(**{**doc.body, "revoked_at": utcnow().isoformat(), "revoked_by": by})
-            self.docs.put(schema.API_KEYS.name, key_hash, key.__dict__)
+        key = self.api_keys.get(key_hash)
+        if key is not None and key.revoked_at is None:
+            key = dataclasses.replace(key, revoked_at=utcnow().isoformat(), revoked_by=by)
+            self.api_keys.put(key)
         return key
 
 
@@ -317,19 +323,17 @@ def _pause(attempt: int) -> None:
         time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
 
 
-def _records(page: Page, model: type[R]) -> RecordPage[R]:
-    return RecordPage([model.model_validate(d.body) for d in page.docs], page.total)
-
-
-def _status_of(case_doc: Doc | None) -> str:
-    if case_doc is None:
+def _status_of(body: dict[str, Any] | None) -> str:
+    """The review status a case gives its score; "new" when there is no case yet."""
+    if body is None:
         return "new"
-    history = case_doc.body.get("history") or []
-    return review_status(CaseState(case_doc.body["state"]), Transition.model_validate(history[-1]) if history else None)
+    history = body.get("history") or []
+    return review_status(CaseState(body["state"]), Transition.model_validate(history[-1]) if history else None)
 
 
-def _scored(doc: Doc) -> ScoredListing:
-    body = dict(doc.body)
+def _scored(stored: dict[str, Any]) -> ScoredListing:
+    # The document keeps its listing's key and its case's review status beside the score, for the queue's filters.
+    body = dict(stored)
     body.pop("listing_key", None)
     body.pop("review_status", None)
     return ScoredListing.model_validate(body)

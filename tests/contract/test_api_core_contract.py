@@ -2,7 +2,7 @@
 reports, sessions. Elasticsearch runs when KCNGUARD_TEST_ELASTICSEARCH names a server.
 
 Only services are called (no HTTP): what differs between backends is the store, and every field these
-services filter, sort or search on must be declared in kcnguard.store.schema for both.
+services filter, sort or search on must be declared in its collection (kcnguard.store.schema) for both.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from kcnguard.errors import ConflictError, StoreUnavailable
 from kcnguard.records import Brand, Case, CaseState, Listing, ScoredListing, Seller
 from kcnguard.store import CREATE, DocumentStore, Page, Query, Store, Write, open_document_store
 from kcnguard.store.base import MAX_WINDOW
+from kcnguard.store.schema import Collection, Kind, searchable
 from tests.conftest import elasticsearch_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -622,16 +623,34 @@ def test_capped_counts_stop_at_the_cap_and_say_so(seeded: DocumentStore) -> None
         seeded.search("scored", Query(count_up_to=0))
 
 
+# A collection of the test's own: a store that is set up creates what it is told of later (see `know`).
+DATED = Collection(
+    "dated", {"username": searchable("username", Kind.KEYWORD), "expires_at": searchable("expires_at", Kind.DATE)}
+)
+
+
 def test_dates_compare_truncated_to_the_millisecond(docs: DocumentStore) -> None:
     """12.1236 s is stored as 12.123 s, as checked.date_value and Elasticsearch read it, never rounded up."""
-    docs.put("sessions", "s1", {"username": "a", "expires_at": "2024-05-01T09:00:12.1236Z"})
-    docs.put("sessions", "s2", {"username": "b", "expires_at": "2024-12-31T23:59:59.9996+00:00"})
-    docs.refresh("sessions")
-    at = docs.search("sessions", Query(ranges={"expires_at": (None, "2024-05-01T09:00:12.123Z")}))
+    docs.know([DATED])
+    docs.put("dated", "s1", {"username": "a", "expires_at": "2024-05-01T09:00:12.1236Z"})
+    docs.put("dated", "s2", {"username": "b", "expires_at": "2024-12-31T23:59:59.9996+00:00"})
+    docs.refresh("dated")
+    at = docs.search("dated", Query(ranges={"expires_at": (None, "2024-05-01T09:00:12.123Z")}))
     assert ids(at) == ["s1"]
     last_ms = "2024-12-31T23:59:59.999Z"
-    year_end = docs.search("sessions", Query(ranges={"expires_at": (last_ms, last_ms)}))
+    year_end = docs.search("dated", Query(ranges={"expires_at": (last_ms, last_ms)}))
     assert ids(year_end) == ["s2"]
+
+
+def test_a_collection_is_served_only_once_known(docs: DocumentStore) -> None:
+    other = Collection("other_dated", DATED.fields)
+    with pytest.raises(ValueError, match="unknown collection 'other_dated'"):
+        docs.get("other_dated", "s1")
+    docs.know([other])
+    docs.put("other_dated", "s1", {"username": "a", "expires_at": "2024-05-01T09:00:00Z"})
+    docs.refresh("other_dated")
+    assert ids(docs.search("other_dated", Query(filters={"username": "a"}))) == ["s1"]
+    assert other in docs.collections
 
 
 # Text search over many rows: every way a backend may plan it gives the page and capped count the data implies.

@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from api.keys import create_key
 from api.main import create_app
 from api.ratelimit import TokenBuckets
+from kcnguard.cases import audit
 from kcnguard.records import Case, CaseState
+from kcnguard.records.case import CASES
 from kcnguard.settings import Settings
-from kcnguard.store import Query, Store, schema
+from kcnguard.store import Query, Store
 from tests.unit.test_api_support import Keys, auth, case_events, open_case, scored, seed_brand, seed_scored
 
 pytest_plugins = ["tests.unit.test_api_support"]
@@ -193,8 +195,8 @@ def test_acknowledge_then_report_action_with_versions(
     wanted = {"acknowledged", "actioned"}
     events = case_events(settings, lambda found: wanted <= {e.kind for e in found if e.case_id == case_id})
     assert wanted <= {e.kind for e in events if e.case_id == case_id}
-    audit = store.docs.search(schema.AUDIT.name, Query(filters={"object": f"case:{case_id}"}, size=10)).docs
-    assert {d.body["action"] for d in audit} >= {"case.acknowledge", "case.action.takedown_requested"}
+    entries, _ = audit.list_entries(store, 10, 0, obj=f"case:{case_id}")
+    assert {e.action for e in entries} >= {"case.acknowledge", "case.action.takedown_requested"}
 
 
 def test_staff_and_enterprises_cannot_use_the_partner_api(client: TestClient, keys: Keys) -> None:
@@ -237,7 +239,7 @@ def test_partner_keys_over_their_rate_get_429_with_retry_after(tight_client: Tes
 
 
 def test_search_without_count_returns_the_page_only(store: Store, referred: dict[str, list[str]]) -> None:
-    counted = store.docs.search(schema.CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2))
-    fast = store.docs.search(schema.CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2, count=False))
+    counted = store.docs.search(CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2))
+    fast = store.docs.search(CASES.name, Query(sort=[("updated_at", "asc")], size=3, offset=2, count=False))
     assert [d.id for d in fast.docs] == [d.id for d in counted.docs]
     assert counted.total == 7 and fast.total == 5  # offset + what came back: no full count

@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from api.auth import sessions
 from api.auth.enums import Role
 from api.auth.users import create_user, get_user
+from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.problems import Problem
 from kcnguard.records import utcnow
-from kcnguard.store import Store, hash_api_key, schema
+from kcnguard.store import Store, hash_api_key
 from kcnguard.store.checked import date_value
 from tests.unit.test_api_support import Keys, auth
 
@@ -34,7 +35,7 @@ def test_users_are_stored_with_scrypt_hashes_and_log_in(store: Store) -> None:
         "session",
     )
     # Only the token's hash is stored.
-    assert store.docs.get(schema.SESSIONS.name, token) is None
+    assert store.docs.get(sessions.SESSIONS.name, token) is None
     sessions.logout(store, token)
     with pytest.raises(Problem) as ended:
         sessions.principal_for_session(store, token)
@@ -73,10 +74,10 @@ def test_wrong_password_unknown_user_and_disabled_user_all_say_the_same(store: S
 def test_expired_session_is_refused(store: Store) -> None:
     create_user(store, "lan.tt", PASSWORD, "inspector")
     token = sessions.login(store, "lan.tt", PASSWORD)
-    doc = store.docs.get(schema.SESSIONS.name, sessions._session_id(token))
+    doc = store.docs.get(sessions.SESSIONS.name, sessions._session_id(token))
     assert doc is not None
     past = date_value(utcnow() - timedelta(minutes=1))
-    store.docs.put(schema.SESSIONS.name, doc.id, {**doc.body, "expires_at": past})
+    store.docs.put(sessions.SESSIONS.name, doc.id, {**doc.body, "expires_at": past})
     with pytest.raises(Problem) as expired:
         sessions.principal_for_session(store, token)
     assert expired.value.kind == "session-expired"
@@ -131,7 +132,8 @@ def test_cli_creates_a_user_from_a_password_file(isolated_settings, tmp_path) ->
     secret = tmp_path / "pw"
     secret.write_text(PASSWORD + "\n", encoding="utf-8")
     assert main(["user", "create", "--username", "lan.tt", "--role", "inspector", "--password-file", str(secret)]) == 0
-    store = open_store()
+    store = open_store(collections=API_COLLECTIONS)  # as the API opens it, and sets it up at start
+    store.setup()
     try:
         assert get_user(store, "lan.tt") is not None
         assert sessions.login(store, "lan.tt", PASSWORD).startswith("kcs_")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.keys import create_key
 from api.main import create_app
 from kcnguard.bus import open_bus
@@ -36,7 +37,7 @@ class Keys:
 @pytest.fixture
 def store(tmp_path: Path, namespace: str) -> Iterator[Store]:
     opened = open_store(f"sqlite:///{tmp_path}/s.db", namespace=namespace)
-    opened.setup()
+    opened.setup(API_COLLECTIONS)
     yield opened
     opened.close()
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from launcher.cli import build_parser
 from kcnguard.settings import Settings
 from kcnguard.topics import ALL, physical
+from launcher.cli import build_parser
 from tests.conftest import ROOT
 
 K8S = ROOT / "deploy" / "k8s"

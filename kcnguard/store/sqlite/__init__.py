@@ -1,0 +1,5 @@
+"""The embedded document store (see store.py): one SQLite file, safe across threads and processes."""
+
+from kcnguard.store.sqlite.store import SqliteDocumentStore
+
+__all__ = ["SqliteDocumentStore"]
