@@ -89,7 +89,7 @@ class Explainer:
             out.append(reasons)
         # A rule's reason takes its place among the others: a stable sort again gives the order one sort
         # of all of them would.
-        for i in apply_rules(scores, [feats.evidence for feats in rows], out):
+        for i in apply_rules(scores, rows, out):
             out[i].sort(key=_strongest_first)
         return scores, out
 

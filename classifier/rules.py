@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from classifier.features import Evidence
+from classifier.features import Features
 from classifier.reasons import Explanation, rule_reason
 
 # A listing that never names a brand (it only turned up in that brand's search results) cannot
@@ -20,13 +20,14 @@ NO_MENTION_CAP = 0.2
 NO_MENTION_RULE = "no_brand_mention_cap"
 
 
-def apply_rules(scores: list[float], evidence: Sequence[Evidence], reasons: Sequence[list[Explanation]]) -> list[int]:
+def apply_rules(scores: list[float], rows: Sequence[Features], reasons: Sequence[list[Explanation]]) -> list[int]:
     """Let the rules have their say on a batch's scores, in place: a rule that changes a row's score adds
     its reason to that row's reasons. Returns the rows changed."""
     changed = []
-    for i, row in enumerate(evidence):
-        if not row.match.name_found and scores[i] > NO_MENTION_CAP:
-            reasons[i].append(_no_mention_reason(row.match.brand.name, scores[i]))
+    for i, row in enumerate(rows):
+        match = row.evidence.match
+        if not match.name_found and scores[i] > NO_MENTION_CAP:
+            reasons[i].append(_no_mention_reason(match.brand.name, scores[i]))
             scores[i] = NO_MENTION_CAP
             changed.append(i)
     return changed
