@@ -88,7 +88,10 @@ def build(folder: Path, n: int) -> dict[str, Any]:
     from api.enterprises.service import ensure_enterprise
     from api.keys import create_key
     from kcnguard.records import Brand, Case, CaseState, Listing, Reason, ScoredListing, Seller, StoredListing
-    from kcnguard.store import Write, open_store, schema
+    from kcnguard.records.case import CASES
+    from kcnguard.records.listing import LISTINGS
+    from kcnguard.records.scoring import SCORED
+    from kcnguard.store import Write, open_store
 
     marker = folder / "built.json"
     if marker.exists():
@@ -166,7 +169,7 @@ def build(folder: Path, n: int) -> dict[str, Any]:
                     status = "confirmed"
                 cases.append(Write(case.case_id, case.to_doc()))
             scores.append(Write(scored.key, {**scored.to_doc(), "listing_key": key, "review_status": status}))
-        for collection, writes in ((schema.LISTINGS, listings), (schema.SCORED, scores), (schema.CASES, cases)):
+        for collection, writes in ((LISTINGS, listings), (SCORED, scores), (CASES, cases)):
             bad = [r for r in store.docs.bulk_write(collection.name, writes) if not r.ok]
             if bad:
                 raise RuntimeError(f"{collection.name}: {bad[0].id}: {bad[0].error}")

@@ -11,11 +11,11 @@ records before the clock starts. Measured:
   - batch+records: Scorer.score_many, which also wraps each result as a ScoredListing record
     (what the bus worker stores);
   - single: judge_many([listing]) one listing at a time: p50, p99, max latency;
-  - cold: the same on each distinct listing text once, by a fresh Scorer per round with the
-    model's and the brand matcher's kept readings dropped, so no reading is reused: the repeated
-    corpus lets the per-text caches (titles repeat across re-crawls) answer most listings, and
-    this is the figure without them. Best of at least 10 rounds: a round is only ~30 ms, and the
-    best of 5 still varied by ±5 % between runs.
+  - cold: the same on each distinct listing text once, by a fresh Scorer per round (a scorer owns
+    every reading it keeps, so a fresh one has read nothing): the repeated corpus lets the
+    scorer's kept readings (titles repeat across re-crawls) answer most listings, and this is
+    the figure without them. Best of at least 10 rounds: a round is short, and the best of a
+    few still varied between runs.
 Throughput is listings per CPU-second of this process (time.process_time), the best of
 --rounds rounds, so that other work on a shared machine does not count against it; wall-clock
 figures are given beside it. Latencies are given both as wall time and as this thread's CPU time.
@@ -35,10 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.results import write_result
-from classifier.brands import forget_spellings
-from classifier.evaluate import DEFAULT_DATA, to_brand, to_listing
-from classifier.model import TrainedModel, seed_brands, seed_rows, train_seed
+from classifier.benchmark_files import read_brands, to_listing
+from classifier.offline.evaluate import DEFAULT_DATA
 from classifier.scoring import Scorer
+from classifier.seed_data import seed_brands, seed_rows
+from classifier.training.fit import train_seed
 from kcnguard.records import Brand, Listing
 
 RESULTS = Path(__file__).parent / "results"
@@ -46,7 +47,7 @@ RESULTS = Path(__file__).parent / "results"
 
 def corpus(n: int) -> tuple[list[Brand], list[Listing], str]:
     if (DEFAULT_DATA / "listings.jsonl").is_file():
-        brands = [to_brand(b) for b in json.loads((DEFAULT_DATA / "brands.json").read_text())]
+        brands = read_brands(DEFAULT_DATA / "brands.json")
         raws = [json.loads(line) for line in (DEFAULT_DATA / "listings.jsonl").read_text().splitlines() if line]
         listings = [to_listing({**raws[i % len(raws)], "id": f"{raws[i % len(raws)]['id']}#{i}"}) for i in range(n)]
         return brands, listings, "listing-benchmark (real listings, repeated)"
@@ -57,13 +58,6 @@ def corpus(n: int) -> tuple[list[Brand], list[Listing], str]:
 
 def _p99(sorted_ms: list[float]) -> float:
     return round(sorted_ms[max(0, int(len(sorted_ms) * 0.99) - 1)], 3)
-
-
-def forget_readings(model: TrainedModel) -> None:
-    """Nothing read before may help a cold round: the model's text columns and the matched-name spellings
-    are kept across scorers, and the batch rounds fill them with these very texts."""
-    model.forget_texts()
-    forget_spellings()
 
 
 def latencies(scorer: Scorer, listings: list[Listing]) -> tuple[list[float], list[float]]:
@@ -108,13 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     distinct = list({(x.title, x.description, x.query_brand_id): x for x in listings}.values())
     cold_cpu = []
     for _ in range(max(args.rounds, 10)):
-        forget_readings(scorer.model)
         fresh = Scorer(brands, scorer.model)
         c0 = time.process_time()
         for i in range(0, len(distinct), args.batch):
             fresh.judge_many(distinct[i : i + args.batch])
         cold_cpu.append(time.process_time() - c0)
-    forget_readings(scorer.model)
     _, cold_single_cpu_ms = latencies(Scorer(brands, scorer.model), distinct[: args.single])
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -26,9 +26,9 @@ import uuid
 from pathlib import Path
 
 from bench.results import RESULTS, write_result
-from classifier.model import seed_brands
+from classifier.seed_data import seed_brands
 from classifier.service import GROUP, build_handler
-from classifier.training import ensure_current
+from classifier.training.default_model import ensure_current
 from kcnguard.bus.embedded import EmbeddedBus
 from kcnguard.bus.worker import RecordWorker
 from kcnguard.records import Listing, Seller

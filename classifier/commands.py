@@ -68,7 +68,7 @@ def _metrics_line(metrics: Metrics | None) -> str:
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     from classifier.artifacts import ArtifactError, ModelRegistry
-    from classifier.training import TrainRequest, run_training
+    from classifier.training.run import TrainRequest, run_training
 
     if args.seed and (args.labelled or args.from_store):
         print("lỗi / error: --seed trains on the seed data only; drop --labelled/--from-store", file=sys.stderr)

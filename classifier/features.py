@@ -13,11 +13,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from classifier.brands import BrandMatch, BrandMatcher, listing_text
+from classifier.brand_matching import BrandMatch, BrandMatcher
 from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon, default_market_terms
-from classifier.normalize import Normalized, PhraseScan, fold, normalize
+from classifier.memo import Memo
+from classifier.normalize import Normalized, fold, listing_text, normalize
+from classifier.phrase_scan import PhraseScan
+from classifier.seller_history import NoSellerHistory, SellerHistory, seller_key
 from kcnguard.records import Listing
 
 # Price buckets against the brand's cheapest genuine product: below 30% is implausible for
@@ -58,16 +61,6 @@ SIGNALS = (
 MIN_SELLER_LISTINGS = 3
 # How far below the reference a price is, in natural-log steps, counted up to this depth.
 MAX_PRICE_DEPTH = 3.0
-# Shops whose names were read, kept for reuse; cleared when full (a crude bound, not an LRU).
-SELLER_CACHE = 50_000
-# Listing texts whose counterfeit terms and masked words are kept, bounded the same way.
-TEXT_CACHE = 20_000
-
-
-def make_room(kept: dict[Any, Any], adding: int, bound: int) -> None:
-    """Empty a dict of kept readings that `adding` more entries would take past `bound`."""
-    if len(kept) + adding > bound:
-        kept.clear()
 
 
 BRAND_TOKEN = "brandname"
@@ -75,42 +68,12 @@ TERM_TOKEN = "counterfeitterm"
 # The model reads runs of word characters and colons ("1:1"); everything else only separates them.
 _WORD_RUN = re.compile(r"[\w:]+")
 # The same cut for an ASCII text, as a table indexed by code point (str.translate reads a list
-# faster than a dict): every other ASCII character becomes a space.
+# without hashing, unlike a dict): every other ASCII character becomes a space.
 _ASCII_NON_WORD = [chr(code) if chr(code).isalnum() or chr(code) in "_:" else " " for code in range(128)]
 
 
-class SellerHistory(Protocol):
-    """What the store knows of a seller: the share of its scored listings already flagged or confirmed."""
-
-    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
-        """(share flagged in 0..1, number of listings it is over), or None when the seller is unknown."""
-        ...
-
-
-class NoSellerHistory:
-    """No history known: the seller-history signal stays neutral."""
-
-    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
-        return None
-
-
-class SellerHistoryTable:
-    """A history given as a table: {(marketplace, seller id or name): (share, count)}."""
-
-    def __init__(self, table: dict[tuple[str, str], tuple[float, int]]) -> None:
-        self.table = table
-
-    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
-        return self.table.get((marketplace, seller_id))
-
-
-def seller_key(listing: Listing) -> str | None:
-    """How a seller is known across its listings: its marketplace id, else its shop name."""
-    return listing.seller.id or listing.seller.name
-
-
-# Not frozen: one is built per listing and brand, and a frozen dataclass takes three times as long
-# to build (every field set through object.__setattr__); nothing assigns to one after it is made.
+# Not frozen: one is built per listing and brand, and a frozen dataclass is slower to build (every
+# field set through object.__setattr__); nothing assigns to one after it is made.
 @dataclass(slots=True)
 class Evidence:
     """What the signals were read from, so a reason can quote it."""
@@ -126,8 +89,8 @@ class Evidence:
     second_hand: list[TermHit] = field(default_factory=list)
 
 
-# Not frozen: one is built per listing and brand, and a frozen dataclass takes three times as long
-# to build (every field set through object.__setattr__); nothing assigns to one after it is made.
+# Not frozen: one is built per listing and brand, and a frozen dataclass is slower to build (every
+# field set through object.__setattr__); nothing assigns to one after it is made.
 @dataclass(slots=True)
 class Features:
     signals: dict[str, float]
@@ -147,6 +110,8 @@ def signal_code(feature: str) -> str:
     return feature.split("=", 1)[0]
 
 
+# The model's pipeline picks its two inputs with these; a saved model names them by module and name,
+# so they stay here for saved models to load.
 def pick_signals(rows: list[dict[str, Any]]) -> list[dict[str, float]]:
     return [r["signals"] for r in rows]
 
@@ -157,20 +122,27 @@ def pick_text(rows: list[dict[str, Any]]) -> list[str]:
 
 class FeatureExtractor:
     def __init__(
-        self, matcher: BrandMatcher, lexicon: Lexicon | None = None, seller_history: SellerHistory | None = None
+        self,
+        matcher: BrandMatcher,
+        lexicon: Lexicon | None = None,
+        seller_history: SellerHistory | None = None,
+        memo: Memo | None = None,
     ) -> None:
         self.matcher = matcher
         self.lexicon = lexicon or default_lexicon()
         self.seller_history = seller_history or NoSellerHistory()
         self.market = default_market_terms()
+        # Each brand's lowest reference price, worked out once per brand instead of once per listing.
+        self._reference_prices = {b.brand_id: b.min_reference_price_vnd for b in matcher.brands.values()}
         # Most listings spell no term of either vocabulary: one scan of both says so.
         self._any_term = PhraseScan(self.lexicon.readings + self.market.readings)
-        self._sellers: dict[tuple[str, str], tuple[list[TermHit], bool]] = {}
-        self._shops: dict[str, tuple[Normalized, list[TermHit]]] = {}
+        memo = memo or Memo()
+        self._sellers = memo.sellers
+        self._shops = memo.shops
         # Read from the text alone: a listing naming several brands, or a title seen again on a
         # re-crawl, is read once.
-        self._reads: dict[str, tuple[list[TermHit], str, list[TermHit]]] = {}
-        self._masked: dict[tuple[str, str], str] = {}
+        self._reads = memo.reads
+        self._masked = memo.masked
 
     def extract(self, listing: Listing, match: BrandMatch, text: Normalized | None = None) -> Features:
         text = text or normalize(listing_text(listing))
@@ -185,7 +157,11 @@ class FeatureExtractor:
             signals[OBFUSCATED_BRAND] = 1.0
         if match.abbreviated:
             signals[ABBREVIATED_BRAND] = 1.0
-        reference = brand.min_reference_price_vnd
+        reference = (
+            self._reference_prices[brand.brand_id]
+            if brand is self.matcher.brands.get(brand.brand_id)
+            else brand.min_reference_price_vnd
+        )
         ratio = None
         # Only a VND price compares with a VND reference; a missing or zero price says nothing.
         if listing.currency == "VND" and listing.price and reference:
@@ -219,8 +195,20 @@ class FeatureExtractor:
             signals[SECOND_HAND] = 1.0
         if not match.name_found:
             signals[NO_BRAND_MATCH] = 1.0
-        evidence = Evidence(match, terms, listing.price, reference, ratio, seller.name, seller_terms, history, used)
-        return Features(signals, self._brand_masked(text.original, term_masked, brand.brand_id), evidence)
+        evidence = Evidence(
+            match=match,
+            terms=terms,
+            price=listing.price,
+            reference_price=reference,
+            ratio=ratio,
+            seller_name=seller.name,
+            seller_terms=seller_terms,
+            seller_history=history,
+            second_hand=used,
+        )
+        return Features(
+            signals=signals, text=self._brand_masked(text.original, term_masked, brand.brand_id), evidence=evidence
+        )
 
     def _read_seller(self, seller_name: str, brand_name: str) -> tuple[list[TermHit], bool]:
         """Counterfeit words in a shop's name, and whether it disguises the brand's name; a shop has
@@ -236,8 +224,7 @@ class FeatureExtractor:
         if seller_text.deobfuscated != seller_text.folded:
             brand_folded = fold(brand_name)
             disguised = brand_folded in seller_text.deobfuscated and brand_folded not in seller_text.folded
-        make_room(self._sellers, 1, SELLER_CACHE)
-        self._sellers[key] = (terms, disguised)
+        self._sellers.keep(key, (terms, disguised))
         return terms, disguised
 
     def _read_shop(self, seller_name: str) -> tuple[Normalized, list[TermHit]]:
@@ -249,9 +236,8 @@ class FeatureExtractor:
             terms = self.lexicon.find(seller_text)
             glued = None if terms else self.lexicon.glued_in(seller_text)
             if glued:
-                terms = [TermHit(Term("seller_glued", "", ""), glued, 0, 0)]
-            make_room(self._shops, 1, SELLER_CACHE)
-            known = self._shops[seller_name] = (seller_text, terms)
+                terms = [TermHit(term=Term(id="seller_glued", vi="", en=""), text=glued, start=0, end=0)]
+            known = self._shops.keep(seller_name, (seller_text, terms))
         return known
 
     def _read_text(self, text: Normalized) -> tuple[list[TermHit], str, list[TermHit]]:
@@ -268,8 +254,7 @@ class FeatureExtractor:
             else:
                 terms, masked = self.lexicon.read(text, TERM_TOKEN, spelled)
                 read = (terms, masked, self.market.find(text, spelled))
-            make_room(self._reads, 1, TEXT_CACHE)
-            self._reads[text.original] = read
+            self._reads.keep(text.original, read)
         return read
 
     def masked_text(self, text: Normalized, match: BrandMatch) -> str:
@@ -282,9 +267,7 @@ class FeatureExtractor:
         key = (original, brand_id)
         words = self._masked.get(key)
         if words is None:
-            words = _words(self.matcher.mask(brand_id, term_masked, BRAND_TOKEN))
-            make_room(self._masked, 1, TEXT_CACHE)
-            self._masked[key] = words
+            words = self._masked.keep(key, _words(self.matcher.mask(brand_id, term_masked, BRAND_TOKEN)))
         return words
 
 

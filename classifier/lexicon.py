@@ -15,7 +15,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from classifier.normalize import Normalized, PhraseScan, fold, fold_lower, longest_first
+from classifier.normalize import Normalized, fold, fold_lower
+from classifier.phrase_scan import PhraseScan, longest_first
 
 DATA_FILE = "counterfeit_terms.json"
 # Words that change what a price means without being counterfeit words ("cũ", "2hand").
@@ -85,7 +86,7 @@ class Lexicon:
         self.terms: dict[str, Term] = {}
         spellings: list[tuple[str, Term | None, bool]] = []
         for entry in data["terms"]:
-            term = Term(entry["id"], entry["vi"], entry["en"])
+            term = Term(id=entry["id"], vi=entry["vi"], en=entry["en"])
             self.terms[term.id] = term
             spellings += [(s, term, False) for s in [*entry.get("patterns", []), *entry.get("accented", [])]]
             spellings += [(s, term, True) for s in entry.get("unaccented", [])]
@@ -145,7 +146,7 @@ class Lexicon:
             return []
         excluded = self.excluded_spans(text) if found else []
         hits = [
-            TermHit(term, text.lower[start:end], start, end)
+            TermHit(term=term, text=text.lower[start:end], start=start, end=end)
             for start, end, term in found
             if term is not None and not any(s <= start and end <= e for s, e in excluded)
         ]
@@ -172,7 +173,9 @@ class Lexicon:
             if term is not None and term.id not in seen:
                 seen.add(term.id)
                 # Offsets of the de-obfuscated text do not line up with the listing's: placed after it.
-                out.append(TermHit(term, text.deobfuscated[start:end], len(text.lower), len(text.lower)))
+                out.append(
+                    TermHit(term=term, text=text.deobfuscated[start:end], start=len(text.lower), end=len(text.lower))
+                )
         return out
 
 

@@ -1,15 +1,17 @@
-"""What the store already knows about a seller: the share of its scored listings found counterfeit.
+"""What is known about a seller: the share of its scored listings found counterfeit.
 
 A seller whose other listings were flagged (and not dismissed by an inspector) or confirmed is
-more likely to be at it again. The scorer asks per listing; the worker asks for many listings of
-the same few sellers in one batch, so answers are cached until the next batch starts.
+more likely to be at it again. The feature extractor asks through one protocol, SellerHistory,
+whoever answers: the store (the worker, StoreSellerHistory), a table given with the rows (seed
+data, `kcnguard score` files) or nobody (the signal stays neutral).
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from kcnguard.store import Query, Store, schema
+from kcnguard.records import Listing
+from kcnguard.store import Query, Store
 
 # Review statuses of a score (kcnguard.records.case.review_status) that leave a flag standing.
 NOT_DISMISSED = ("new", "needs_info", "confirmed")
@@ -19,6 +21,28 @@ class SellerHistory(Protocol):
     def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
         """(share of the seller's scored listings flagged or confirmed, how many were scored); None: unknown."""
         ...
+
+
+def seller_key(listing: Listing) -> str | None:
+    """How a seller is known across its listings: its marketplace id, else its shop name."""
+    return listing.seller.id or listing.seller.name
+
+
+class NoSellerHistory:
+    """No history known: the seller-history signal stays neutral."""
+
+    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
+        return None
+
+
+class SellerHistoryTable:
+    """A history given as a table: {(marketplace, seller id or name): (share, count)}."""
+
+    def __init__(self, table: dict[tuple[str, str], tuple[float, int]]) -> None:
+        self.table = table
+
+    def share_flagged(self, marketplace: str, seller_id: str) -> tuple[float, int] | None:
+        return self.table.get((marketplace, seller_id))
 
 
 class StoreSellerHistory:
@@ -55,4 +79,4 @@ class StoreSellerHistory:
         return (flagged_kept + confirmed_unflagged) / total, total
 
     def _count(self, filters: dict[str, Any]) -> int:
-        return self.store.docs.count(schema.SCORED.name, Query(filters=filters))
+        return self.store.scored.count(Query(filters=filters))

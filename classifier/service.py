@@ -25,7 +25,7 @@ from classifier.artifacts import ArtifactError, ModelRegistry, read_artifact
 from classifier.model import TrainedModel
 from classifier.scoring import Scorer
 from classifier.seller_history import StoreSellerHistory
-from classifier.training import ensure_current
+from classifier.training.default_model import ensure_current
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.bus.worker import RecordWorker

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 
 class Kind(StrEnum):
@@ -56,22 +55,3 @@ def searchable(path: str, kind: Kind, many: bool = False) -> Field:
 
 _f = searchable
 K, T, F, B, D = Kind.KEYWORD, Kind.TEXT, Kind.FLOAT, Kind.BOOL, Kind.DATE
-
-# The pipeline's collections moved next to their records; these names keep the callers not yet on the
-# typed store working (classifier/seller_history.py, bench/api.py) and go once they are moved.
-_MOVED = {
-    "BRANDS": "kcnguard.records.brand",
-    "LISTINGS": "kcnguard.records.listing",
-    "SCORED": "kcnguard.records.scoring",
-    "CASES": "kcnguard.records.case",
-    "CRAWL_RUNS": "kcnguard.records.crawl",
-    "API_KEYS": "kcnguard.store.api_keys",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

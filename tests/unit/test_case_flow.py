@@ -12,8 +12,10 @@ import pytest
 from api.auth.enums import ROLE_SCOPES, Role
 from api.auth.models import Principal
 from api.cases.changes import commit_change
-from classifier.model import TrainedModel, seed_brands, train_seed
+from classifier.model import TrainedModel
+from classifier.seed_data import seed_brands
 from classifier.service import build_handler
+from classifier.training.fit import train_seed
 from kcnguard.bus.embedded import EmbeddedBus
 from kcnguard.cases import audit
 from kcnguard.cases.collections import AUDIT

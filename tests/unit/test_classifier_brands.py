@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifier.brands import BrandMatcher
+from classifier.brand_matching import BrandMatcher
 from kcnguard.records import Brand, Listing, Product
 
 

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from classifier import model as model_module
+from classifier import model_file
 from classifier.features import COUNTERFEIT_TERM, SIGNALS
-from classifier.model import TrainedModel, load_or_train, seed_brands, seed_rows, seed_version, train_seed
+from classifier.model import TrainedModel
+from classifier.model_file import load_or_train
 from classifier.scoring import Scorer
+from classifier.seed_data import seed_brands, seed_rows, seed_version
+from classifier.training.fit import train_seed
 from kcnguard.records import Listing, Seller
 
 
@@ -158,7 +161,7 @@ def test_model_is_cached_by_version_and_reloaded(tmp_path: Path, monkeypatch: py
     first = load_or_train(tmp_path)
     cached = tmp_path / "models" / f"{first.version}.joblib"
     assert cached.is_file()
-    monkeypatch.setattr(model_module, "train_seed", lambda: pytest.fail("retrained despite a cached model"))
+    monkeypatch.setattr(model_file, "train_seed", lambda: pytest.fail("retrained despite a cached model"))
     again = load_or_train(tmp_path)
     assert again.version == first.version
     # A configured model file is used as it is.

@@ -76,7 +76,7 @@ def test_stretched_letters_are_one_letter() -> None:
 def test_one_trie_regex_finds_what_each_phrase_alone_finds(text: str) -> None:
     import re
 
-    from classifier.normalize import alternation, boundary_pattern
+    from classifier.phrase_scan import alternation, boundary_pattern
 
     phrases = ["rep", "rep 1:1", "rep 11", "replica", "sf", "super fake", "like auth", "aaa", "aaa+", "a+++", "loai 1"]
     folded = fold(text)
@@ -96,7 +96,7 @@ def test_phrase_scan_finds_the_alternations_matches(large: bool) -> None:
     another right after, joiners, non-ASCII letters (which are no boundary) and symbols."""
     import random
 
-    from classifier.normalize import PhraseScan, alternation
+    from classifier.phrase_scan import PhraseScan, alternation
 
     phrases = ["rep", "rep 1:1", "aaa+", "a+++", "+1", ".net", "sieu cap", "x-a5", "ốp"]
     if large:
@@ -134,7 +134,7 @@ def test_longest_first_on_boundaries_matches_as_a_longest_first_alternation() ->
     import random
     import re
 
-    from classifier.normalize import longest_first
+    from classifier.phrase_scan import longest_first
 
     words = ["va", "và", "and", "or", "hoac", "hoặc", "a", "an", "a.b", "o-r"]
     regex = longest_first(words, on_boundaries=True)

@@ -7,9 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from classifier.features import TERM_TOKEN, SellerHistoryTable
-from classifier.model import TrainedModel, _pick_threshold, train_seed
-from classifier.scoring import MIN_REASON_WEIGHT, Scorer
+from classifier.explanation import MIN_REASON_WEIGHT
+from classifier.features import TERM_TOKEN
+from classifier.memo import Memo
+from classifier.model import TrainedModel
+from classifier.scoring import Scorer
+from classifier.seller_history import SellerHistoryTable
+from classifier.training.fit import pick_threshold, train_seed
 from kcnguard.records import Brand, Listing, OfficialSeller, Product, Seller
 
 
@@ -174,10 +178,10 @@ def test_seller_history_is_neutral_when_unknown_and_moves_the_score_when_known(m
 
 def test_the_fast_feature_path_equals_the_sklearn_pipeline(scorer: Scorer, model: TrainedModel) -> None:
     rows = [feats.row() for _, feats in scorer.features(LISTINGS)]
-    fast = model.transform(rows).toarray()
+    fast = model.transform(rows, Memo().text_columns).toarray()
     reference = model.pipeline.named_steps["features"].transform(rows).toarray()
     assert np.allclose(fast, reference)
-    assert np.allclose(model.probabilities(model.transform(rows)), _calibrated(model, reference))
+    assert np.allclose(model.probabilities(model.transform(rows, Memo().text_columns)), _calibrated(model, reference))
 
 
 def _calibrated(model: TrainedModel, features: np.ndarray) -> np.ndarray:
@@ -195,12 +199,12 @@ def test_the_threshold_is_the_highest_within_the_recall_tolerance_at_the_target_
     labels = np.array([1] * 100 + [0] * 100)
     # Positives spread over 0.10..0.99, negatives at 0.04 and one at 0.30: precision holds above 0.30.
     scores = np.concatenate([np.linspace(0.10, 0.99, 100), np.full(99, 0.04), [0.30]])
-    best_recall = _pick_threshold(labels, scores, 0.95)
+    best_recall = pick_threshold(labels, scores, 0.95)
     assert best_recall == 0.1  # every threshold up to 0.10 keeps all positives; the highest is taken
-    tolerant = _pick_threshold(labels, scores, 0.95, recall_tolerance=0.05)
+    tolerant = pick_threshold(labels, scores, 0.95, recall_tolerance=0.05)
     # Up to 5 positives (0.10..0.14) may be given up for a higher threshold, no more.
     assert tolerant == 0.14
-    assert _pick_threshold(labels, np.full(200, 0.5), 0.95) == 0.5  # no threshold reaches the target
+    assert pick_threshold(labels, np.full(200, 0.5), 0.95) == 0.5  # no threshold reaches the target
 
 
 def test_second_hand_goods_are_not_judged_on_the_new_price(scorer: Scorer) -> None:
@@ -217,7 +221,7 @@ def test_second_hand_goods_are_not_judged_on_the_new_price(scorer: Scorer) -> No
 
 
 def test_quality_on_the_real_listing_benchmark_does_not_regress(shared_data) -> None:
-    from classifier.evaluate import evaluate
+    from classifier.offline.evaluate import evaluate
 
     result = evaluate(shared_data / "listing-benchmark")
     # The goals (PR-AUC ≥ 0.97, precision ≥ 0.95 at recall ≥ 0.90, no compatibility accessory

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from classifier.model import TrainedModel, train_seed
-from classifier.score_file import score_file
+from classifier.model import TrainedModel
+from classifier.offline.file_scoring import score_file
+from classifier.training.fit import train_seed
 
 BRANDS = [
     {

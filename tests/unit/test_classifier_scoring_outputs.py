@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from classifier import features, model, scoring
-from classifier.model import TrainedModel, seed_brands, seed_rows, seed_version, train_seed
+from classifier.memo import Memo
+from classifier.model import TrainedModel
 from classifier.scoring import Scorer
+from classifier.seed_data import seed_brands, seed_rows, seed_version
+from classifier.training.fit import train_seed
 from kcnguard.records import Listing, Seller
 
 EXPECTED = Path(__file__).parent / "data" / "classifier_scoring_outputs.json"
@@ -59,15 +61,13 @@ def test_pinned_seed_rows_score_and_read_as_recorded(trained: TrainedModel) -> N
     assert judged(scorer, _pinned_listings()) == recorded["judgements"]
 
 
-def test_cached_readings_give_what_fresh_ones_give(trained: TrainedModel, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_readings_give_what_fresh_ones_give(trained: TrainedModel) -> None:
     listings = [listing for listing, _ in seed_rows()]
     warm = Scorer(seed_brands(), trained)
     first = judged(warm, listings)
     assert judged(warm, listings) == first
-    # Caches this small are cleared every few texts: every path in and out of them is taken.
-    for module in (features, model, scoring):
-        monkeypatch.setattr(module, "TEXT_CACHE", 3)
-    assert judged(Scorer(seed_brands(), trained), listings) == first
+    # A memo this small is emptied every few texts: every path in and out of it is taken.
+    assert judged(Scorer(seed_brands(), trained, memo=Memo(texts=3, sellers=3, spellings=3)), listings) == first
 
 
 def test_a_title_seen_again_is_judged_on_its_own_price_and_seller(trained: TrainedModel) -> None:

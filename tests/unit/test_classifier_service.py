@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from classifier.model import TrainedModel, seed_brands, train_seed
+from classifier.model import TrainedModel
+from classifier.seed_data import seed_brands
 from classifier.service import BrandRegistry, build_handler
+from classifier.training.fit import train_seed
 from kcnguard.bus.embedded import EmbeddedBus
 from kcnguard.bus.worker import RecordWorker
 from kcnguard.errors import StoreUnavailable
@@ -175,7 +177,8 @@ def test_the_worker_follows_the_registrys_current_model(env, tmp_path: Path) -> 
     from dataclasses import replace
 
     from classifier.artifacts import ModelRegistry
-    from classifier.model import seed_rows, seed_version, train
+    from classifier.seed_data import seed_rows, seed_version
+    from classifier.training.fit import train
 
     bus, store = env
     settings = Settings(data_dir=tmp_path / "data")
@@ -250,8 +253,8 @@ def test_the_seller_history_counts_flagged_and_confirmed_scores(env, tmp_path: P
 
 def test_a_configured_model_path_must_be_a_verified_artifact(env, tmp_path: Path) -> None:
     from classifier.artifacts import ArtifactError, ModelRegistry
-    from classifier.model import seed_version
-    from classifier.training import ensure_current
+    from classifier.seed_data import seed_version
+    from classifier.training.default_model import ensure_current
 
     bus, store = env
     ensure_current(tmp_path / "elsewhere", None)

@@ -8,22 +8,15 @@ from pathlib import Path
 import pytest
 
 from classifier.artifacts import MODEL_FILE, ArtifactError, ModelRegistry, read_artifact
-from classifier.model import TrainedModel, seed_brands, seed_rows, seed_version, train
+from classifier.model import TrainedModel
 from classifier.scoring import Scorer
-from classifier.training import (
-    DECISIONS,
-    Row,
-    build_seed_artifact,
-    check_against_pin,
-    decision_rows,
-    ensure_current,
-    holdout_split,
-    pinned_default,
-    promote,
-    read_labelled,
-    seed_training_rows,
-    training_digest,
-)
+from classifier.seed_data import seed_brands, seed_rows, seed_version
+from classifier.training.default_model import build_seed_artifact, ensure_current
+from classifier.training.fit import train
+from classifier.training.pinning import check_against_pin, pinned_default
+from classifier.training.promotion import promote
+from classifier.training.rows import DECISIONS, Row, decision_rows, read_labelled, seed_training_rows, training_digest
+from classifier.training.split import holdout_split
 from kcnguard.records import Case, CaseState
 from kcnguard.store import Store
 from kcnguard.store.sqlite import SqliteDocumentStore
@@ -138,7 +131,7 @@ def test_a_less_precise_model_is_not_promoted_unless_forced(seed_artifact, worse
 def _manifest_for(model: TrainedModel, like, **changes: str):
     from dataclasses import replace
 
-    from classifier.training import evaluate
+    from classifier.training.metrics import evaluate
 
     eval_rows = holdout_split(seed_training_rows())[1]
     metrics = evaluate(model, eval_rows, seed_brands(), None, "held-out seed rows")
@@ -207,7 +200,9 @@ def test_the_held_out_split_is_stable_and_disjoint() -> None:
     assert not {r.listing.key for r in held} & {r.listing.key for r in kept}
     assert {r.label for r in held} == {0, 1} and len(held) + len(kept) == len(rows)
     assert training_digest(kept) == training_digest(again_kept)
-    assert training_digest(kept) != training_digest([Row(r.listing, 1 - r.label, r.source) for r in kept])
+    assert training_digest(kept) != training_digest(
+        [Row(listing=r.listing, label=1 - r.label, source=r.source) for r in kept]
+    )
 
 
 def test_the_worker_builds_the_default_and_keeps_a_trained_current(worse, tmp_path: Path) -> None:
@@ -298,7 +293,7 @@ def test_train_from_store_learns_from_the_inspectors_decisions(
 
 
 def test_rows_of_the_evaluation_file_are_never_trained_on(tmp_path: Path) -> None:
-    from classifier.training import TrainRequest, run_training
+    from classifier.training.run import TrainRequest, run_training
 
     rows = seed_rows()
     extra = [

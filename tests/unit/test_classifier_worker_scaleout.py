@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from classifier.model import TrainedModel, seed_brands, train_seed
+from classifier.model import TrainedModel
+from classifier.seed_data import seed_brands
 from classifier.service import GROUP, build_handler
+from classifier.training.fit import train_seed
 from kcnguard.bus import Bus
 from kcnguard.bus.embedded import EmbeddedBus
 from kcnguard.bus.worker import RecordWorker

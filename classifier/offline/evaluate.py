@@ -1,6 +1,6 @@
 """Reports how the model does on the labelled listing benchmark (for reporting only, never for training).
 
-    python -m classifier.evaluate [--data ../shared/data/listing-benchmark] [--threshold T] [--json]
+    python -m classifier.offline.evaluate [--data ../shared/data/listing-benchmark] [--threshold T] [--json]
 
 Each benchmark listing is judged against its `query_brand_id` (or, for unbranded goods, the
 brand it scores highest for; 0 when it names none). Prints PR-AUC (average precision over
@@ -13,9 +13,7 @@ compatibility: it should be none).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -24,55 +22,11 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_score, recall_score
 
-from classifier.model import train_seed
+from classifier.benchmark_files import read_brands, to_listing
 from classifier.scoring import Scorer
-from kcnguard.records import Brand, Listing, OfficialSeller, Product
+from classifier.training.fit import train_seed
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "listing-benchmark"
-
-
-def _slug(value: str) -> str:
-    slug = re.sub(r"[^a-z0-9_.-]+", "-", value.lower()).strip("-._")
-    return slug[:64] or "unknown"
-
-
-def to_brand(raw: dict[str, Any]) -> Brand:
-    """A benchmark brand (aliases, reference_price_vnd.min, official_sellers by name) as a kcnguard Brand."""
-    reference = (raw.get("reference_price_vnd") or {}).get("min")
-    return Brand(
-        brand_id=_slug(raw["brand_id"]),
-        owner_id="benchmark",
-        owner_name=raw["name"],
-        name=raw["name"],
-        aliases=raw.get("aliases", []),
-        category=raw.get("category"),
-        products=[Product(name=f"{raw['name']} (lowest reference)", reference_price_vnd=int(reference))]
-        if reference
-        else [],
-        official_sellers=[
-            OfficialSeller(marketplace=_slug(s["marketplace"]), seller_name=s["seller_name"])
-            for s in raw.get("official_sellers", [])
-            if s.get("seller_name")
-        ],
-    )
-
-
-def to_listing(raw: dict[str, Any]) -> Listing:
-    marketplace = _slug(raw.get("marketplace") or "unknown")
-    listing_id = re.sub(r"[\s/|]+", "_", str(raw["id"]))[:128]
-    return Listing(
-        marketplace=marketplace,
-        listing_id=listing_id,
-        url=f"https://{marketplace}.invalid/{listing_id}",
-        title=raw["title"],
-        price=raw.get("price_vnd"),
-        original_price=raw.get("original_price_vnd"),
-        seller={"name": raw.get("seller_name"), "official": bool(raw.get("seller_is_official"))},
-        sold_count=raw.get("sold"),
-        location=raw.get("location"),
-        evidence_digest=hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest(),
-        query_brand_id=_slug(raw["query_brand_id"]) if raw.get("query_brand_id") else None,
-    )
+DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "listing-benchmark"
 
 
 def _figures(labels: list[int], scores: list[float], threshold: float) -> dict[str, Any]:
@@ -114,7 +68,7 @@ def is_compatibility_accessory(raw: dict[str, Any]) -> bool:
 
 
 def evaluate(data_dir: Path, threshold: float | None = None) -> dict[str, Any]:
-    brands = [to_brand(b) for b in json.loads((data_dir / "brands.json").read_text())]
+    brands = read_brands(data_dir / "brands.json")
     rows = [json.loads(line) for line in (data_dir / "listings.jsonl").read_text().splitlines() if line.strip()]
     model = train_seed()
     scorer = Scorer(brands, model, threshold)

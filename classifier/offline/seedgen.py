@@ -1,6 +1,6 @@
 """Writes data/seed_listings.jsonl: the synthetic, labelled listings the built-in model learns from.
 
-Run `python -m classifier.seedgen` after changing the templates; the output is committed so
+Run `python -m classifier.offline.seedgen` after changing the templates; the output is committed so
 the model's version (a hash of the data) only moves when the data does. The listings mimic
 the vocabulary and price patterns of Vietnamese marketplaces against the fictional brands of
 data/seed_brands.json; nothing here comes from real marketplace data.
@@ -16,7 +16,7 @@ from typing import Any
 
 from kcnguard.records import Brand, Listing
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 SEED = 20240601
 MARKETPLACES = ["shopee", "lazada", "tiki", "sendo"]
 
