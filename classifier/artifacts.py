@@ -9,7 +9,6 @@ bytes match the digest recorded when we wrote it. A tampered or truncated artifa
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ from typing import Any
 import joblib
 
 from classifier.model import TrainedModel
+from kcnguard.evidence import file_digest
 from kcnguard.records import utcnow
 
 log = logging.getLogger(__name__)
@@ -79,14 +79,6 @@ class Manifest:
             raise ArtifactError(f"{where}: not a model manifest ({exc})") from None
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def check_version(version: str) -> str:
     if not VERSION_PATTERN.match(version):
         raise ArtifactError(f"model version {version!r} must be letters, digits, '.', '_' or '-' (up to 128)")
@@ -99,7 +91,7 @@ def read_artifact(directory: Path, expected_sha256: str | None = None) -> tuple[
     if not manifest_path.is_file() or not model_path.is_file():
         raise ArtifactError(f"{directory} is not a model artifact (needs {MANIFEST_FILE} and {MODEL_FILE})")
     manifest = Manifest.from_json(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
-    actual = file_sha256(model_path)
+    actual = file_digest(model_path)
     for recorded, where in ((manifest.model_sha256, "its manifest"), (expected_sha256, "the registry's pointer")):
         if recorded is not None and actual != recorded:
             raise ArtifactError(
@@ -159,7 +151,7 @@ class ModelRegistry:
         staging = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{model.version}.", suffix=".tmp"))
         try:
             joblib.dump(_to_blob(model), staging / MODEL_FILE)
-            manifest.model_sha256 = file_sha256(staging / MODEL_FILE)
+            manifest.model_sha256 = file_digest(staging / MODEL_FILE)
             (staging / MANIFEST_FILE).write_text(manifest.to_json(), encoding="utf-8")
             if target.exists():
                 # Same version = same training rows and parameters; the newer write replaces the older.

@@ -13,7 +13,6 @@ Elasticsearch keep their own backups (the README's snapshot steps); this refuses
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
+from kcnguard.evidence import file_digest
 from kcnguard.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -94,14 +94,6 @@ def _files(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def backup(settings: Settings, into: Path, now: datetime | None = None) -> Path:
     """Write a backup folder under `into` and return it."""
     chosen = parts(settings)
@@ -121,7 +113,7 @@ def backup(settings: Settings, into: Path, now: datetime | None = None) -> Path:
                 copy = target / path.relative_to(part.path)
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, copy)
-    files = {str(p.relative_to(folder)): {"sha256": _digest(p), "bytes": p.stat().st_size} for p in _files(folder)}
+    files = {str(p.relative_to(folder)): {"sha256": file_digest(p), "bytes": p.stat().st_size} for p in _files(folder)}
     manifest = {
         "format": FORMAT,
         "created_at": stamp,
@@ -150,7 +142,7 @@ def verify(folder: Path) -> list[str]:
         path = Path(folder) / name
         if not path.is_file():
             problems.append(f"{name}: missing")
-        elif _digest(path) != entry.get("sha256"):
+        elif file_digest(path) != entry.get("sha256"):
             problems.append(f"{name}: SHA-256 differs from the manifest (changed or damaged)")
     extra = {str(p.relative_to(folder)) for p in _files(Path(folder))} - set(files) - {MANIFEST}
     problems += [f"{name}: not in the manifest" for name in sorted(extra)]
@@ -174,7 +166,7 @@ def restore(settings: Settings, folder: Path) -> list[str]:
         elif source.is_dir():
             for path in _files(source):
                 target = part.path / path.relative_to(source)
-                if target.is_file() and _digest(target) == _digest(path):
+                if target.is_file() and file_digest(target) == file_digest(path):
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.with_name(f".tmp-{target.name}")

@@ -37,6 +37,15 @@ def digest_of(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks so a large file is never held whole."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def check_digest(digest: str) -> str:
     """A digest as a path or key component; anything but 64 lowercase hex characters is refused."""
     if not isinstance(digest, str) or not _DIGEST.match(digest):

@@ -79,9 +79,9 @@ def test_a_rewritten_manifest_does_not_pass_the_pointer(seed_artifact, tmp_path:
     artifact = registry.path(version)
     (artifact / MODEL_FILE).write_bytes((artifact / MODEL_FILE).read_bytes() + b"\0")
     manifest = json.loads((artifact / "manifest.json").read_text())
-    from classifier.artifacts import file_sha256
+    from kcnguard.evidence import file_digest
 
-    manifest["model_sha256"] = file_sha256(artifact / MODEL_FILE)
+    manifest["model_sha256"] = file_digest(artifact / MODEL_FILE)
     (artifact / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="registry's pointer"):
         registry.load(version)
