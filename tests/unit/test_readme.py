@@ -17,7 +17,8 @@ def test_every_setting_is_listed_in_the_readme() -> None:
 
 
 def test_the_readme_names_no_setting_that_does_not_exist() -> None:
-    known = {f"KCNGUARD_{n.upper()}" for n in Settings.model_fields} | {
+    settings = {f"KCNGUARD_{n.upper()}" for n in Settings.model_fields}
+    known = settings | {f"{name}_FILE" for name in settings} | {
         "KCNGUARD_TEST_KAFKA",
         "KCNGUARD_TEST_ELASTICSEARCH",
     }
