@@ -78,4 +78,7 @@ class TlsProxy:
 
     def close(self) -> None:
         self._stopped.set()
+        # shutdown wakes the thread blocked in accept(); close alone leaves the port answering.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
