@@ -19,6 +19,7 @@ What is not the compose file's, and why:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -156,6 +157,8 @@ def s3_server():
     pytest.importorskip("moto.server", reason="moto[s3] (dev extras) runs the S3 stand-in")
     from moto.server import ThreadedMotoServer
 
+    # One log line per S3 request would bury a failure's own report.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
