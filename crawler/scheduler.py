@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from crawler.queries import DEFAULT_BUDGET, expand
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.errors import TransientError
+from kcnguard.heartbeat import EVERY_SECONDS, Heartbeat
 from kcnguard.records import Brand, CrawlJob, utcnow
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
@@ -72,6 +74,17 @@ def schedule_cycle(store: Store, bus: Bus, settings: Settings, now: datetime | N
     return jobs
 
 
+def _wait_beating(stop: threading.Event, seconds: float, heartbeat: Heartbeat) -> None:
+    """Wait for the next cycle, touching the heartbeat file meanwhile: a long interval is no stuck loop."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        heartbeat.beat()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        stop.wait(min(left, 2 * EVERY_SECONDS))
+
+
 def run(settings: Settings, stop: threading.Event) -> None:
     """Look every scheduler_check_seconds for brands due a crawl until `stop`.
 
@@ -79,6 +92,7 @@ def run(settings: Settings, stop: threading.Event) -> None:
     slot is not sent again, so a brand registered a minute ago is crawled within a minute.
     """
     backoff = Backoff(longest=settings.retry_max_seconds)
+    heartbeat = Heartbeat(settings.heartbeat_file or None)
     store: Store | None = None
     bus: Bus | None = None
     sent: set[str] = set()
@@ -106,7 +120,7 @@ def run(settings: Settings, stop: threading.Event) -> None:
             if due:
                 log.info("scheduler: %d new crawl jobs sent", len(due))
             backoff.reset()
-            stop.wait(settings.scheduler_check_seconds)
+            _wait_beating(stop, settings.scheduler_check_seconds, heartbeat)
         except TransientError as exc:
             log.warning("scheduler: %s; retrying", exc)
             backoff.wait(stop)

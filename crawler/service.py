@@ -31,6 +31,7 @@ from kcnguard.bus import Bus, Consumer, Message, open_bus
 from kcnguard.bus.worker import decode
 from kcnguard.errors import RebalancedError, TransientError
 from kcnguard.evidence import EvidenceStore, open_evidence
+from kcnguard.heartbeat import Heartbeat
 from kcnguard.records import CrawlJob, CrawlRun, DeadLetter
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
@@ -61,6 +62,8 @@ class CrawlerService:
         self.offsets = OffsetTracker()
         # The first error a job raised that must not be committed past; the loop backs off on it.
         self._broken: BaseException | None = None
+        # Touched on every step, busy or idle, like the bus workers': what liveness probes look at.
+        self.heartbeat = Heartbeat(settings.heartbeat_file or None)
 
     # Connections ------------------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class CrawlerService:
             log.info("crawler: stopped")
 
     async def step(self) -> None:
+        self.heartbeat.beat()
         _bus, _store, consumer = self._connect()
         self._reap()
         if self._broken is not None:

@@ -1,6 +1,8 @@
 """Every setting in one place, read from environment variables prefixed KCNGUARD_.
 
-The README lists them all; `kcnguard settings` prints the ones in force.
+The README lists them all; `kcnguard settings` prints the ones in force. Any setting may instead
+be read from a file named by `KCNGUARD_<NAME>_FILE` (compose and Kubernetes secrets, see
+kcnguard.secretfiles); the ones marked secret are never printed.
 """
 
 from __future__ import annotations
@@ -8,8 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kcnguard.secretfiles import SecretFilesSource, is_secret
+
+SECRET = {"secret": True}
 
 
 class Settings(BaseSettings):
@@ -38,7 +44,9 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_url: str = Field(default="", description="How other processes reach the API; default http://api_host:api_port")
     admin_key: str = Field(
-        default="", description="An admin API key to create at start-up (for deployments); empty: none"
+        default="",
+        description="An admin API key to create at start-up (for deployments); empty: none",
+        json_schema_extra=SECRET,
     )
 
     demo_host: str = Field(default="127.0.0.1")
@@ -86,7 +94,36 @@ class Settings(BaseSettings):
     evidence_s3_endpoint: str = Field(default="", description="S3-compatible endpoint URL (MinIO, Ceph); empty: AWS")
     evidence_s3_region: str = Field(default="")
     evidence_s3_access_key: str = Field(default="", description="Empty: boto3's usual credential chain")
-    evidence_s3_secret_key: str = Field(default="")
+    evidence_s3_secret_key: str = Field(default="", json_schema_extra=SECRET)
+
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT",
+        pattern="^(PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL)$",
+        description="How clients talk to the Kafka brokers: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+    )
+    kafka_ssl_cafile: str = Field(
+        default="", description="PEM CA the brokers' certificates must chain to; empty: system CAs"
+    )
+    kafka_ssl_certfile: str = Field(default="", description="PEM client certificate (mutual TLS); empty: none")
+    kafka_ssl_keyfile: str = Field(default="", description="PEM private key of the client certificate")
+    kafka_ssl_key_password: str = Field(
+        default="", description="Password of an encrypted key file", json_schema_extra=SECRET
+    )
+    kafka_ssl_check_hostname: bool = Field(default=True, description="Check the broker's name against its certificate")
+    kafka_sasl_mechanism: str = Field(
+        default="PLAIN", pattern="^(PLAIN|SCRAM-SHA-256|SCRAM-SHA-512)$", description="SASL mechanism for SASL_*"
+    )
+    kafka_sasl_username: str = Field(default="")
+    kafka_sasl_password: str = Field(default="", json_schema_extra=SECRET)
+
+    elasticsearch_ca_file: str = Field(
+        default="", description="PEM CA the https:// server's certificate must chain to; empty: system CAs"
+    )
+    elasticsearch_api_key: str = Field(
+        default="", description="API key (the encoded form Elasticsearch returns)", json_schema_extra=SECRET
+    )
+    elasticsearch_username: str = Field(default="", description="Basic-auth user; with elasticsearch_password")
+    elasticsearch_password: str = Field(default="", json_schema_extra=SECRET)
 
     flag_threshold: float | None = Field(
         default=None,
@@ -130,6 +167,49 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=3600, description="First retry delay for webhooks; doubles per attempt"
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> Settings:
+        # Half a credential is a deployment mistake that would otherwise show as a vague 401 much later.
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"KCNGUARD_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} cần KCNGUARD_KAFKA_SASL_USERNAME và "
+                "KCNGUARD_KAFKA_SASL_PASSWORD / needs a SASL username and password"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError(
+                "KCNGUARD_KAFKA_SSL_CERTFILE và KCNGUARD_KAFKA_SSL_KEYFILE đi cùng nhau / a client certificate "
+                "needs its key file and the other way round"
+            )
+        if bool(self.elasticsearch_username) != bool(self.elasticsearch_password):
+            raise ValueError(
+                "KCNGUARD_ELASTICSEARCH_USERNAME và KCNGUARD_ELASTICSEARCH_PASSWORD đi cùng nhau / basic auth "
+                "needs both a user and a password"
+            )
+        if self.elasticsearch_api_key and self.elasticsearch_username:
+            raise ValueError(
+                "chỉ dùng một cách xác thực Elasticsearch / use either KCNGUARD_ELASTICSEARCH_API_KEY or "
+                "a username and password, not both"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, SecretFilesSource(settings_cls), dotenv_settings, file_secret_settings
+
+    @classmethod
+    def secret_names(cls) -> frozenset[str]:
+        """Settings never printed or logged; give them as KCNGUARD_<NAME>_FILE."""
+        return frozenset(name for name, field in cls.model_fields.items() if is_secret(field))
 
     @property
     def resolved_api_url(self) -> str:

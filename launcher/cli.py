@@ -133,7 +133,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_settings(_args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.model_dump(mode="json").items():
-        shown = "***" if name == "admin_key" and value else value
+        shown = "***" if name in Settings.secret_names() and value else value
         print(f"KCNGUARD_{name.upper()}={shown}")
     return 0
 
@@ -177,7 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError and a bad KCNGUARD_*_FILE are both ValueErrors
+        print(f"lỗi cấu hình / settings error: {exc}", file=sys.stderr)
+        return 2
     logs.configure(settings.log_level, settings.log_format, service=args.command)
     try:
         return int(args.func(args, settings) or 0)

@@ -26,6 +26,7 @@ def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Pat
         return EmbeddedBus(Path(path), namespace=namespace)
     if scheme == "kafka":
         from kcnguard.bus.kafka import KafkaBus
+        from kcnguard.transport import kafka_options
 
-        return KafkaBus(url.split("://", 1)[1].rstrip("/"), namespace=namespace)
+        return KafkaBus(url.split("://", 1)[1].rstrip("/"), namespace=namespace, security=kafka_options(settings))
     raise ValueError(f"unknown bus URL {url!r}: use embedded://[/path] or kafka://host:9092")

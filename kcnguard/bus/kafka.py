@@ -56,6 +56,7 @@ class KafkaBus(Bus):
         replication_factor: int = -1,
         timeout: float = 10.0,
         session_timeout: float = 10.0,
+        security: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(namespace)
         self.bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
@@ -65,6 +66,8 @@ class KafkaBus(Bus):
         self.replication_factor = replication_factor  # -1: the broker's default
         self.timeout_ms = int(timeout * 1000)
         self.session_timeout_ms = int(session_timeout * 1000)
+        # TLS and SASL (kcnguard.transport.kafka_options): the same for the producer, consumers and admin.
+        self.security = dict(security or {})
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._send_errors: list[BaseException] = []
@@ -77,6 +80,7 @@ class KafkaBus(Bus):
             # The broker's version is asked at start; a broker that is down fails this within the limit.
             "bootstrap_timeout_ms": self.timeout_ms,
             "reconnect_backoff_max_ms": 2000,
+            **self.security,
         }
 
     @contextmanager

@@ -63,10 +63,12 @@ def open_document_store(url: str, namespace: str = "kcnguard", data_dir: Path | 
             path = str((data_dir or Path(".kcnguard")) / f"{namespace}-store.sqlite3")
         docs = SqliteDocumentStore(Path(path), namespace=namespace)
     elif scheme in ("elasticsearch", "es", "http", "https"):
+        from kcnguard.settings import get_settings
         from kcnguard.store.elastic import ElasticDocumentStore
+        from kcnguard.transport import elasticsearch_options
 
         real = url if scheme in ("http", "https") else "http://" + url.split("://", 1)[1]
-        docs = ElasticDocumentStore(real, namespace=namespace)
+        docs = ElasticDocumentStore(real, namespace=namespace, **elasticsearch_options(get_settings(), real))
     else:
         raise ValueError(f"unknown store URL {url!r}: use sqlite://[/path] or elasticsearch://host:9200")
     docs.know(COLLECTIONS)

@@ -90,7 +90,16 @@ def _parse_version(version: str) -> tuple[int, int] | None:
 
 
 class ElasticDocumentStore(DocumentStore):
-    def __init__(self, url: str, namespace: str = "kcnguard", timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        namespace: str = "kcnguard",
+        timeout: float = 10.0,
+        *,
+        ca_certs: str | None = None,
+        api_key: str | None = None,
+        basic_auth: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__()
         namespace = namespace.lower()
         if not _NAMESPACE.match(namespace):
@@ -100,7 +109,13 @@ class ElasticDocumentStore(DocumentStore):
         self.timeout = timeout
         # Bounded timeouts and few retries: a server that is down must surface as StoreUnavailable
         # quickly, so the worker's own backoff takes over instead of a hung request.
-        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False)
+        # TLS and credentials come from kcnguard.transport.elasticsearch_options; unset ones stay the client's defaults.
+        auth = {
+            key: value
+            for key, value in (("ca_certs", ca_certs), ("api_key", api_key), ("basic_auth", basic_auth))
+            if value
+        }
+        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=1, retry_on_timeout=False, **auth)
 
     @property
     def capabilities(self) -> Capabilities:

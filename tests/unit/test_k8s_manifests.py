@@ -85,9 +85,26 @@ def test_every_service_runs_a_real_command_with_probes_and_limits() -> None:
 
 def test_config_names_only_real_settings_and_no_secret() -> None:
     config = next(doc for _, doc in _resources() if doc["kind"] == "ConfigMap")
-    known = {f"KCNGUARD_{n.upper()}" for n in Settings.model_fields}
+    settings = {f"KCNGUARD_{n.upper()}" for n in Settings.model_fields}
+    known = settings | {f"{name}_FILE" for name in settings}
     assert set(config["data"]) <= known, set(config["data"]) - known
-    assert not [k for k in config["data"] if "KEY" in k or "SECRET" in k or "PASSWORD" in k]
+    # A secret appears only as the path of its file, mounted from a Secret.
+    sensitive = [k for k in config["data"] if "KEY" in k or "SECRET" in k or "PASSWORD" in k]
+    assert all(k.endswith("_FILE") and config["data"][k].startswith("/run/secrets/") for k in sensitive)
+
+
+def test_pods_get_secrets_as_files_and_only_the_api_gets_the_admin_key() -> None:
+    for path, doc in _resources():
+        if doc["kind"] not in ("Deployment", "Job"):
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        secrets = {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        for container in pod["containers"]:
+            assert not [e for e in container.get("envFrom", []) if "secretRef" in e], path
+            assert not [e for e in container.get("env", []) if "valueFrom" in e], path
+        assert "kcnguard-secrets" in secrets, path
+        assert ("kcnguard-admin" in secrets) == (doc["metadata"]["name"] == "kcnguard-api"), path
+        assert pod["securityContext"].get("fsGroup"), f"{path}: secret files unreadable without an fsGroup"
 
 
 def test_autoscalers_follow_real_consumer_groups_and_topics() -> None:
