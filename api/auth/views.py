@@ -30,7 +30,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 @router.post("/auth/login", response_model=SessionOut, summary="Log in with a username and password")
 def login(body: LoginIn, store: StoreDep, request: Request) -> SessionOut:
     address = request.client.host if request.client else "unknown"
-    token = guarded_login(request.app.state, store, body.username, body.password, address)
+    token = guarded_login(store, body.username, body.password, address)
     principal = sessions.principal_for_session(store, token)
     return SessionOut(
         token=token, expires_at=utcnow() + sessions.SESSION_TTL, username=principal.name, role=principal.role

@@ -1,0 +1,115 @@
+"""Counters every API process shares through the store: token buckets for rate limits, failure windows for logins.
+
+Each counter is one small document changed only by a versioned write (create-if-absent for a new one,
+if_version for an existing one) and retried on conflict, so N processes (or threads) counting the same
+key behave as one: no two of them can spend the same token or take the same login slot. Times are the
+wall clock (time.time), the one clock the processes share.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kcnguard.errors import ConflictError
+from kcnguard.store import CREATE, RecordTable, Store
+from kcnguard.store.schema import Collection
+
+COUNTERS = Collection("shared_counters", {})
+
+# A handful of writers on one key settle within a few rounds; a key that never settles is a broken store.
+MAX_ROUNDS = 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A token bucket (tokens left at `at`) or a failure window (count since `since`); both fields kept."""
+
+    tokens: float = 0.0
+    at: float = 0.0
+    count: int = 0
+    since: float = 0.0
+
+
+def _load(body: dict[str, Any]) -> Counter:
+    return Counter(
+        float(body.get("tokens", 0.0)),
+        float(body.get("at", 0.0)),
+        int(body.get("count", 0)),
+        float(body.get("since", 0)),
+    )
+
+
+def _dump(counter: Counter) -> dict[str, Any]:
+    return {"tokens": counter.tokens, "at": counter.at, "count": counter.count, "since": counter.since}
+
+
+class SharedCounters:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self.table: RecordTable[Counter] = store.table(COUNTERS, Counter, None, load=_load, dump=_dump)
+        self.clock = clock
+
+    def _update(self, key: str, change: Callable[[Counter | None, float], tuple[Counter | None, T]]) -> T:
+        """Apply `change` (current counter or None, now) -> (new counter or None to leave it, answer) atomically."""
+        for _ in range(MAX_ROUNDS):
+            now = self.clock()
+            found = self.table.get_versioned(key)
+            new, answer = change(found.record if found else None, now)
+            if new is None:
+                return answer
+            try:
+                self.table.put(new, found.version if found else CREATE, doc_id=key)
+            except ConflictError:
+                continue
+            return answer
+        raise ConflictError(f"shared counter {key!r} kept changing under {MAX_ROUNDS} writers")
+
+    def take_token(self, key: str, rate_per_second: float, burst: float) -> float:
+        """Spend one token of `key`'s bucket: 0.0 when allowed, else the seconds until one is back."""
+
+        def change(current: Counter | None, now: float) -> tuple[Counter | None, float]:
+            tokens = (
+                burst if current is None else min(burst, current.tokens + max(0.0, now - current.at) * rate_per_second)
+            )
+            if tokens >= 1.0:
+                return Counter(tokens=tokens - 1.0, at=now), 0.0
+            return None, (1.0 - tokens) / rate_per_second
+
+        return self._update(key, change)
+
+    def reserve(self, key: str, limit: int, window_seconds: float) -> float:
+        """Take one of `limit` slots in `key`'s window (which starts at its first slot): 0.0 when taken, else
+        the seconds until the window ends. Slots are kept (a failure) or given back with `release`."""
+
+        def change(current: Counter | None, now: float) -> tuple[Counter | None, float]:
+            if current is None or now - current.since >= window_seconds or current.count <= 0:
+                return Counter(count=1, since=now), 0.0
+            if current.count >= limit:
+                return None, current.since + window_seconds - now
+            return Counter(count=current.count + 1, since=current.since), 0.0
+
+        return self._update(key, change)
+
+    def count(self, key: str, window_seconds: float) -> int:
+        """The slots held in `key`'s current window."""
+        current = self.table.get(key)
+        if current is None or self.clock() - current.since >= window_seconds:
+            return 0
+        return current.count
+
+    def release(self, key: str) -> None:
+        """Give one slot back (an attempt that turned out well)."""
+
+        def change(current: Counter | None, now: float) -> tuple[Counter | None, None]:
+            if current is None or current.count <= 0:
+                return None, None
+            return Counter(count=current.count - 1, since=current.since), None
+
+        self._update(key, change)
+
+    def clear(self, key: str) -> None:
+        self.table.delete(key)
