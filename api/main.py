@@ -28,8 +28,10 @@ from api.partners.views import router as partners_router
 from api.portal.board_views import router as portal_board_router
 from api.portal.views import STATIC_DIR
 from api.portal.views import router as portal_router
+from api.ratelimit import RateLimit
 from api.reports.views import router as reports_router
 from api.review.views import router as review_router
+from api.secure_headers import SecureHeaders
 from api.webhooks.views import router as webhooks_router
 from kcnguard.bus import Bus, open_bus
 from kcnguard.cases.outbox import CaseEvents
@@ -94,7 +96,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     problems.install(app)
     docs.install(app)
+    # Outermost last: every answer, a 413 or 429 included, gets the transport headers.
+    app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SecureHeaders)
 
     app.include_router(health_router)
     app.include_router(brands_router)

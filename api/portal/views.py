@@ -100,7 +100,7 @@ def login_submit(
             principal = authenticate(keeper.store, key)
             token = key
         elif username and password:
-            # The same brake on guessing as POST /v1/auth/login: failures counted per username and address, shared by every API process.
+            # The same brake on guessing as POST /v1/auth/login: shared by every API process.
             address = request.client.host if request.client else "-"
             token = guarded_login(keeper.store, username, password, address)
             principal = principal_for_session(keeper.store, token)

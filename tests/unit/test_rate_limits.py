@@ -1,0 +1,145 @@
+"""Rate limits: every reachable route, per principal, one budget shared by threads and API processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth.users import create_user
+from api.collections import COLLECTIONS as API_COLLECTIONS
+from api.keys import create_key
+from api.main import create_app
+from api.shared_counters import SharedCounters
+from kcnguard.settings import Settings
+from kcnguard.store import Store, open_store
+from tests.unit.test_api_support import Keys, auth
+
+pytest_plugins = ["tests.unit.test_api_support"]
+
+
+def test_a_bucket_refills_at_its_rate(store: Store) -> None:
+    now = [1000.0]
+    counters = SharedCounters(store, clock=lambda: now[0])
+    assert counters.take_token("k", 1.0, 2) == 0 and counters.take_token("k", 1.0, 2) == 0
+    assert counters.take_token("k", 1.0, 2) == pytest.approx(1.0)
+    assert counters.take_token("other", 1.0, 2) == 0
+    now[0] += 1.0
+    assert counters.take_token("k", 1.0, 2) == 0
+
+
+def test_threads_never_spend_the_same_token(store: Store) -> None:
+    start = threading.Barrier(40)
+    granted: list[bool] = []
+
+    def take() -> None:
+        start.wait()
+        granted.append(SharedCounters(store).take_token("busy", 1 / 3600, 10) == 0)
+
+    threads = [threading.Thread(target=take) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 10
+
+
+def _take_in_another_process(path: str, tries: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    store = open_store(f"sqlite:///{path}", namespace="t")
+    store.setup(API_COLLECTIONS)
+    counters = SharedCounters(store)
+    results.put(sum(counters.take_token("shared", 1 / 3600, 10) == 0 for _ in range(tries)))
+    store.close()
+
+
+def test_two_processes_grant_what_one_would(tmp_path: Path) -> None:
+    first = open_store(f"sqlite:///{tmp_path}/s.db", namespace="t")
+    first.setup(API_COLLECTIONS)
+    first.close()
+    ctx = multiprocessing.get_context("fork")
+    results: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+    procs = [ctx.Process(target=_take_in_another_process, args=(str(tmp_path / "s.db"), 25, results)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert results.get(timeout=5) + results.get(timeout=5) == 10
+
+
+@pytest.fixture
+def tight(tmp_path: Path, namespace: str, store: Store, keys: Keys) -> Iterator[TestClient]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        store_url=f"sqlite:///{tmp_path}/s.db",
+        namespace=namespace,
+        anonymous_rate_per_minute=1,
+        anonymous_rate_burst=2,
+        user_rate_per_minute=1,
+        user_rate_burst=3,
+        partner_rate_per_minute=1,
+        partner_rate_burst=2,
+    )
+    with TestClient(create_app(settings, store)) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/docs", None),
+        ("get", "/openapi.json", None),
+        ("post", "/v1/auth/login", {"username": "ai.do", "password": "không đúng đâu"}),
+        ("post", "/v1/reports", {}),
+        ("get", "/portal/login", None),
+    ],
+)
+def test_anonymous_callers_are_limited_per_address_on_every_route(
+    tight: TestClient, method: str, path: str, body: dict | None
+) -> None:
+    def call(client: TestClient) -> int:
+        return client.request(method, path, json=body).status_code
+
+    assert 429 not in [call(tight) for _ in range(2)]
+    refused = tight.request(method, path, json=body)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("rate-limited")
+    with TestClient(tight.app, client=("198.51.100.7", 40000)) as elsewhere:
+        assert call(elsewhere) != 429
+    # Probes are not counted.
+    assert tight.get("/healthz").status_code == 200
+
+
+def test_a_partner_agency_has_one_budget_whatever_its_keys(tight: TestClient, store: Store, keys: Keys) -> None:
+    second = create_key(store, "QLTT tỉnh, máy thứ hai", "partner", owner_id="qltt")
+    assert tight.get("/v1/partner/cases", headers=auth(keys.partner)).status_code == 200
+    assert tight.get("/v1/partner/cases", headers=auth(second)).status_code == 200
+    assert tight.get("/v1/partner/cases", headers=auth(second)).status_code == 429
+    assert tight.get("/v1/partner/cases", headers=auth(keys.partner)).status_code == 429
+    # Another principal is untouched.
+    assert tight.get("/v1/cases", headers=auth(keys.inspector)).status_code == 200
+
+
+def test_a_new_session_gets_no_fresh_burst(tmp_path: Path, namespace: str, store: Store, keys: Keys) -> None:
+    create_user(store, "lan.tt", "một mật khẩu dài", "inspector")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        store_url=f"sqlite:///{tmp_path}/s.db",
+        namespace=namespace,
+        user_rate_per_minute=1,
+        user_rate_burst=3,
+    )
+    with TestClient(create_app(settings, store)) as client:
+
+        def session() -> dict[str, str]:
+            answer = client.post("/v1/auth/login", json={"username": "lan.tt", "password": "một mật khẩu dài"})
+            return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+        first = session()
+        assert [client.get("/v1/auth/me", headers=first).status_code for _ in range(3)] == [200] * 3
+        assert client.get("/v1/auth/me", headers=session()).status_code == 429
