@@ -38,8 +38,13 @@ def cmd_api(_args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.main import create_app
+    from kcnguard.secret_keys import WeakSecret
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except WeakSecret as refused:
+        print(f"lỗi / error: {refused}", file=sys.stderr)
+        return 2
     # The app's routes, models and schemas are ~100,000 long-lived objects: every full collection walked them
     # all, 30-50 ms in which no request was answered (the whole of the API's p99 at 100 requests/s, bench/api.py).
     # Frozen, they are left out of collections; what requests allocate is still collected.

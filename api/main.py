@@ -35,6 +35,7 @@ from api.secure_headers import SecureHeaders
 from api.webhooks.views import router as webhooks_router
 from kcnguard.bus import Bus, open_bus
 from kcnguard.cases.outbox import CaseEvents
+from kcnguard.secret_keys import require_strong, secret_key
 from kcnguard.settings import Settings, get_settings
 from kcnguard.store import Store, open_store
 from kcnguard.topics import CASE_EVENTS
@@ -60,6 +61,10 @@ def _case_events_bus(settings: Settings) -> Bus:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The API; opens the store the settings name unless given one (which the caller then owns)."""
     settings = settings or get_settings()
+    # Refused before anything opens: a guessable admin key or secret key is worse than no API.
+    if settings.admin_key:
+        require_strong(settings.admin_key, "KCNGUARD_ADMIN_KEY")
+    sealing_key = secret_key(settings)
     owns_store = store is None
     if store is None:
         store = open_store(settings.store_url, namespace=settings.namespace, data_dir=settings.data_dir)
@@ -94,6 +99,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.keeper = keeper
     app.state.settings = settings
+    app.state.secret_key = sealing_key
     problems.install(app)
     docs.install(app)
     # Outermost last: every answer, a 413 or 429 included, gets the transport headers.

@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Key for webhook secrets at rest and partner cursors (at least 24 characters); kcnguard run makes one",
+        description="Seals webhook secrets at rest, signs partner cursors (24+ characters); kcnguard run makes one",
     )
     trusted_proxies: str = Field(
         default="",

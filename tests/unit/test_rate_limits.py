@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api import shared_counters
 from api.auth.users import create_user
 from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.keys import create_key
@@ -32,7 +34,11 @@ def test_a_bucket_refills_at_its_rate(store: Store) -> None:
     assert counters.take_token("k", 1.0, 2) == 0
 
 
-def test_threads_never_spend_the_same_token(store: Store) -> None:
+@pytest.mark.parametrize("in_process_turns", [True, False], ids=["striped", "store-only"])
+def test_threads_never_spend_the_same_token(store: Store, in_process_turns: bool, monkeypatch) -> None:
+    if not in_process_turns:
+        # The versioned write alone must hold, as it does between processes.
+        monkeypatch.setattr(shared_counters, "_STRIPES", [contextlib.nullcontext()])
     start = threading.Barrier(40)
     granted: list[bool] = []
 
