@@ -133,7 +133,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_settings(_args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.model_dump(mode="json").items():
-        shown = "***" if name == "admin_key" and value else value
+        secret = name in ("admin_key", "secret_key") or name.endswith("_secret_key") or name.endswith("_access_key")
+        shown = "***" if secret and value else value
         print(f"KCNGUARD_{name.upper()}={shown}")
     return 0
 
