@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import docs, problems
+from api import docs, openapi_problems, problems
 from api.agencies.views import router as agencies_router
 from api.audit.views import router as audit_router
 from api.auth.views import router as auth_router
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.secret_key = sealing_key
     problems.install(app)
     docs.install(app)
+    openapi_problems.install(app)
     # Outermost last: every answer, a 413 or 429 included, gets the transport headers.
     app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
