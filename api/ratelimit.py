@@ -14,6 +14,7 @@ process (a revoked key is still refused by the route itself, only its bucket nam
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import threading
 import time
@@ -39,6 +40,9 @@ from kcnguard.store import Store
 UNCOUNTED_PREFIXES = ("/healthz", "/readyz", "/portal/static/", "/docs-static/")
 PRINCIPAL_CACHE_SECONDS = 60.0
 PRINCIPAL_CACHE_SIZE = 10_000
+# Each process forgets counters idle this long (longer than any login window), this often.
+SWEEP_IDLE_SECONDS = 2 * 3600.0
+SWEEP_EVERY_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,11 @@ class Limits:
         self.settings = settings
         self._known: dict[str, tuple[float, Limit]] = {}
         self._lock = threading.Lock()
+        self._swept = time.monotonic()
 
     def anonymous(self, address: str) -> Limit:
         s = self.settings
-        return Limit(f"rate-address-{address[:64]}", s.anonymous_rate_per_minute, s.anonymous_rate_burst)
+        return Limit(f"rate-address-{client_network(address)}", s.anonymous_rate_per_minute, s.anonymous_rate_burst)
 
     def for_credential(self, store: Store, credential: str, address: str) -> Limit:
         digest = hashlib.sha256(credential.encode()).hexdigest()
@@ -101,8 +106,30 @@ class Limits:
 
     def take(self, store: Store, credential: str | None, address: str) -> tuple[float, Limit]:
         limit = self.for_credential(store, credential, address) if credential else self.anonymous(address)
-        wait = SharedCounters(store).take_token(limit.bucket, limit.rate_per_minute / 60.0, limit.burst)
+        counters = SharedCounters(store)
+        wait = counters.take_token(limit.bucket, limit.rate_per_minute / 60.0, limit.burst)
+        self._sweep_now_and_then(counters)
         return wait, limit
+
+    def _sweep_now_and_then(self, counters: SharedCounters) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._swept < SWEEP_EVERY_SECONDS:
+                return
+            self._swept = now
+        counters.sweep(SWEEP_IDLE_SECONDS)
+
+
+def client_network(address: str) -> str:
+    """The unit an anonymous caller is counted by: its IPv4 address, or its IPv6 /64 (one subscriber's
+    network hands out any number of addresses inside it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
 
 
 def _credential(request: Request) -> str | None:

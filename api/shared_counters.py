@@ -8,6 +8,7 @@ wall clock (time.time), the one clock the processes share.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kcnguard.errors import ConflictError
-from kcnguard.store import CREATE, RecordTable, Store
-from kcnguard.store.schema import Collection
+from kcnguard.store import CREATE, Query, RecordTable, Store
+from kcnguard.store.schema import Collection, Kind, searchable
 
-COUNTERS = Collection("shared_counters", {})
+COUNTERS = Collection("shared_counters", {"touched": searchable("touched", Kind.FLOAT)})
 
 # A handful of writers on one key settle within a few rounds; a key that never settles is a broken store.
 MAX_ROUNDS = 200
@@ -34,23 +35,23 @@ _STRIPES = [threading.Lock() for _ in range(64)]
 class Counter:
     """A token bucket (tokens left at `at`) or a failure window (count since `since`); both fields kept."""
 
+    key: str = ""
     tokens: float = 0.0
     at: float = 0.0
     count: int = 0
     since: float = 0.0
+    touched: float = 0.0  # when last written: idle counters are swept (see sweep)
 
 
 def _load(body: dict[str, Any]) -> Counter:
-    return Counter(
-        float(body.get("tokens", 0.0)),
-        float(body.get("at", 0.0)),
-        int(body.get("count", 0)),
-        float(body.get("since", 0)),
-    )
+    return Counter(**{f: body[f] for f in _FIELDS if f in body})
 
 
 def _dump(counter: Counter) -> dict[str, Any]:
-    return {"tokens": counter.tokens, "at": counter.at, "count": counter.count, "since": counter.since}
+    return dataclasses.asdict(counter)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Counter))
 
 
 class SharedCounters:
@@ -70,6 +71,7 @@ class SharedCounters:
             new, answer = change(found.record if found else None, now)
             if new is None:
                 return answer
+            new = dataclasses.replace(new, key=key, touched=now)
             try:
                 self.table.put(new, found.version if found else CREATE, doc_id=key)
             except ConflictError:
@@ -122,3 +124,10 @@ class SharedCounters:
 
     def clear(self, key: str) -> None:
         self.table.delete(key)
+
+    def sweep(self, idle_seconds: float, batch: int = 500) -> int:
+        """Forget counters not written for `idle_seconds` (a bucket that idle is full again, a window over),
+        so one-off addresses do not pile up; how many went."""
+        cutoff = self.clock() - idle_seconds
+        idle = self.table.search(Query(ranges={"touched": (None, cutoff)}, size=batch, count=False)).items
+        return sum(self.table.delete(c.key) for c in idle if c.key)

@@ -16,6 +16,7 @@ from api.auth.users import create_user
 from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.keys import create_key
 from api.main import create_app
+from api.ratelimit import client_network
 from api.shared_counters import SharedCounters
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
@@ -149,3 +150,21 @@ def test_a_new_session_gets_no_fresh_burst(tmp_path: Path, namespace: str, store
         first = session()
         assert [client.get("/v1/auth/me", headers=first).status_code for _ in range(3)] == [200] * 3
         assert client.get("/v1/auth/me", headers=session()).status_code == 429
+
+
+def test_idle_counters_are_swept_and_busy_ones_kept(store: Store) -> None:
+    now = [1000.0]
+    counters = SharedCounters(store, clock=lambda: now[0])
+    counters.take_token("old", 1.0, 5)
+    now[0] += 7200
+    counters.take_token("recent", 1.0, 5)
+    now[0] += 10
+    assert counters.sweep(3600) == 1
+    assert counters.table.get("old") is None and counters.table.get("recent") is not None
+
+
+def test_an_ipv6_subscriber_is_one_anonymous_caller() -> None:
+    assert client_network("2001:db8:1:2::1") == client_network("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:3::1") != client_network("2001:db8:1:2::1")
+    assert client_network("203.0.113.9") == "203.0.113.9" == client_network("::ffff:203.0.113.9")
+    assert client_network("testclient") == "testclient"
