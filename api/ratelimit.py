@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import math
 import threading
 import time
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from api.auth.models import Principal
 from api.auth.service import authenticate, key_from_headers
 from api.deps import requires
 from api.portal.session import COOKIE
-from api.problems import Problem, problem_response
+from api.problems import Problem, problem_response, too_many_requests
 from api.shared_counters import SharedCounters
 from kcnguard.settings import Settings
 from kcnguard.store import Store
@@ -53,14 +52,11 @@ class Limit:
 
 
 def too_many(wait: float, rate_per_minute: float) -> Problem:
-    seconds = max(1, math.ceil(wait))
-    return Problem(
-        429,
+    return too_many_requests(
         "rate-limited",
-        f"Bạn đã vượt giới hạn {rate_per_minute:g} yêu cầu/phút; thử lại sau {seconds} giây.",
-        f"You are over the limit of {rate_per_minute:g} requests per minute; retry in {seconds} s.",
-        headers={"Retry-After": str(seconds)},
-        retry_after=seconds,
+        wait,
+        f"Bạn đã vượt giới hạn {rate_per_minute:g} yêu cầu/phút; thử lại sau {{seconds}} giây.",
+        f"You are over the limit of {rate_per_minute:g} requests per minute; retry in {{seconds}} s.",
     )
 
 

@@ -17,10 +17,9 @@ A success clears its (username, address) window and gives the address's slot bac
 from __future__ import annotations
 
 import hashlib
-import math
 
 from api.auth import sessions
-from api.problems import Problem
+from api.problems import Problem, too_many_requests
 from api.shared_counters import SharedCounters
 from kcnguard.store import Store
 
@@ -38,14 +37,11 @@ def _key(kind: str, *parts: str) -> str:
 
 
 def too_many_logins(wait: float) -> Problem:
-    seconds = max(1, math.ceil(wait))
-    return Problem(
-        429,
+    return too_many_requests(
         "too-many-logins",
-        f"Đăng nhập sai quá nhiều lần; hãy thử lại sau {seconds} giây.",
-        f"Too many failed logins; try again in {seconds} s.",
-        headers={"Retry-After": str(seconds)},
-        retry_after=seconds,
+        wait,
+        "Đăng nhập sai quá nhiều lần; hãy thử lại sau {seconds} giây.",
+        "Too many failed logins; try again in {seconds} s.",
     )
 
 

@@ -78,12 +78,15 @@ def test_two_processes_grant_what_one_would(tmp_path: Path) -> None:
     assert results.get(timeout=5) + results.get(timeout=5) == 10
 
 
+def _limited(tmp_path: Path, namespace: str, **limits: int) -> Settings:
+    return Settings(data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace, **limits)
+
+
 @pytest.fixture
 def tight(tmp_path: Path, namespace: str, store: Store, keys: Keys) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        store_url=f"sqlite:///{tmp_path}/s.db",
-        namespace=namespace,
+    settings = _limited(
+        tmp_path,
+        namespace,
         anonymous_rate_per_minute=1,
         anonymous_rate_burst=2,
         user_rate_per_minute=1,
@@ -134,13 +137,7 @@ def test_a_partner_agency_has_one_budget_whatever_its_keys(tight: TestClient, st
 
 def test_a_new_session_gets_no_fresh_burst(tmp_path: Path, namespace: str, store: Store, keys: Keys) -> None:
     create_user(store, "lan.tt", "một mật khẩu dài", "inspector")
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        store_url=f"sqlite:///{tmp_path}/s.db",
-        namespace=namespace,
-        user_rate_per_minute=1,
-        user_rate_burst=3,
-    )
+    settings = _limited(tmp_path, namespace, user_rate_per_minute=1, user_rate_burst=3)
     with TestClient(create_app(settings, store)) as client:
 
         def session() -> dict[str, str]:
