@@ -32,7 +32,7 @@ def _config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    result = _config({"KCNGUARD_ADMIN_KEY": "kcn_test_key"})
+    result = _config({"KCNGUARD_ADMIN_KEY": "kcn_test_key", "KCNGUARD_SECRET_KEY": "a-test-secret-key"})
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -83,7 +83,7 @@ def test_services_reach_kafka_and_elasticsearch_not_the_embedded_defaults(compos
 
 
 def test_missing_admin_key_is_refused_with_a_clear_message() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "KCNGUARD_ADMIN_KEY"}
+    env = {k: v for k, v in os.environ.items() if k != "KCNGUARD_ADMIN_KEY"} | {"KCNGUARD_SECRET_KEY": "a-test-key"}
     binary = shutil.which("docker-compose") or "docker-compose"
     result = subprocess.run([binary, "-f", str(COMPOSE), "config"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert result.returncode != 0
