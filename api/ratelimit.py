@@ -9,6 +9,13 @@ come from one address.
 
 Finding the principal behind a credential costs a store read; the answer is kept for a minute in this
 process (a revoked key is still refused by the route itself, only its bucket name is remembered).
+
+A store write per request would put every request of one principal in single file behind the store's
+write lock. So a process takes tokens from the shared bucket a few at a time (a lease: at most a tenth of
+the burst and a second's worth of the rate, one token for tight limits) and spends them locally; what a
+lease has left after a second goes back into the bucket with the next write. Tokens are only ever taken
+from the shared bucket, never made, so N processes still grant no more than one would; at worst a
+principal waits a little longer while another process holds part of its budget.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ PRINCIPAL_CACHE_SIZE = 10_000
 # Each process forgets counters idle this long (longer than any login window), this often.
 SWEEP_IDLE_SECONDS = 2 * 3600.0
 SWEEP_EVERY_SECONDS = 600.0
+LEASE_SECONDS = 1.0
+LEASE_SHARE_OF_BURST = 0.1
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,9 @@ class Limits:
         self._known: dict[str, tuple[float, Limit]] = {}
         self._lock = threading.Lock()
         self._swept = time.monotonic()
+        # bucket -> (tokens leased and not spent yet, when the lease ends)
+        self._leases: dict[str, tuple[int, float]] = {}
+        self._lease_locks = [threading.Lock() for _ in range(64)]
 
     def anonymous(self, address: str) -> Limit:
         s = self.settings
@@ -103,9 +115,27 @@ class Limits:
     def take(self, store: Store, credential: str | None, address: str) -> tuple[float, Limit]:
         limit = self.for_credential(store, credential, address) if credential else self.anonymous(address)
         counters = SharedCounters(store)
-        wait = counters.take_token(limit.bucket, limit.rate_per_minute / 60.0, limit.burst)
+        wait = self._spend(counters, limit)
         self._sweep_now_and_then(counters)
         return wait, limit
+
+    def _spend(self, counters: SharedCounters, limit: Limit) -> float:
+        rate = limit.rate_per_minute / 60.0
+        lease = max(1, min(int(limit.burst * LEASE_SHARE_OF_BURST), int(rate * LEASE_SECONDS)))
+        with self._lease_locks[hash(limit.bucket) % len(self._lease_locks)]:
+            now = time.monotonic()
+            left, ends = self._leases.pop(limit.bucket, (0, 0.0))
+            if left > 0 and now < ends:
+                self._leases[limit.bucket] = (left - 1, ends)
+                return 0.0
+            taken, wait = counters.take_tokens(limit.bucket, rate, limit.burst, lease, give_back=left)
+            if taken == 0:
+                return wait
+            if taken > 1:
+                if len(self._leases) >= PRINCIPAL_CACHE_SIZE:
+                    self._leases.clear()  # unspent tokens of idle leases are lost: stricter, never looser
+                self._leases[limit.bucket] = (taken - 1, now + LEASE_SECONDS)
+            return 0.0
 
     def _sweep_now_and_then(self, counters: SharedCounters) -> None:
         now = time.monotonic()

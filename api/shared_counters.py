@@ -81,14 +81,21 @@ class SharedCounters:
 
     def take_token(self, key: str, rate_per_second: float, burst: float) -> float:
         """Spend one token of `key`'s bucket: 0.0 when allowed, else the seconds until one is back."""
+        return self.take_tokens(key, rate_per_second, burst, 1)[1]
 
-        def change(current: Counter | None, now: float) -> tuple[Counter | None, float]:
-            tokens = (
-                burst if current is None else min(burst, current.tokens + max(0.0, now - current.at) * rate_per_second)
-            )
+    def take_tokens(
+        self, key: str, rate_per_second: float, burst: float, want: int, give_back: int = 0
+    ) -> tuple[int, float]:
+        """Take up to `want` whole tokens of `key`'s bucket, after putting back `give_back` unspent ones:
+        (how many were taken, 0.0) when at least one was, else (0, the seconds until one is back)."""
+
+        def change(current: Counter | None, now: float) -> tuple[Counter | None, tuple[int, float]]:
+            refilled = burst if current is None else current.tokens + max(0.0, now - current.at) * rate_per_second
+            tokens = min(burst, refilled + give_back)
             if tokens >= 1.0:
-                return Counter(tokens=tokens - 1.0, at=now), 0.0
-            return None, (1.0 - tokens) / rate_per_second
+                taken = min(want, int(tokens))
+                return Counter(tokens=tokens - taken, at=now), (taken, 0.0)
+            return None, (0, (1.0 - tokens) / rate_per_second)
 
         return self._update(key, change)
 

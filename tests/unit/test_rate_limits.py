@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from api.auth.users import create_user
 from api.collections import COLLECTIONS as API_COLLECTIONS
 from api.keys import create_key
 from api.main import create_app
-from api.ratelimit import client_network
+from api.ratelimit import Limit, Limits, client_network
 from api.shared_counters import SharedCounters
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
@@ -165,3 +166,36 @@ def test_an_ipv6_subscriber_is_one_anonymous_caller() -> None:
     assert client_network("2001:db8:1:3::1") != client_network("2001:db8:1:2::1")
     assert client_network("203.0.113.9") == "203.0.113.9" == client_network("::ffff:203.0.113.9")
     assert client_network("testclient") == "testclient"
+
+
+def test_a_process_leases_tokens_a_few_at_a_time_and_never_grants_more_than_the_bucket(
+    store: Store, tmp_path: Path, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = SharedCounters.take_tokens
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SharedCounters, "take_tokens", counted)
+    # 100 per second, burst 1000: a lease is 100 tokens (a tenth of the burst, a second of the rate).
+    fast = Limit("rate-fast", 6000, 1000)
+    one = Limits(_limited(tmp_path, namespace))
+    assert all(one._spend(SharedCounters(store), fast) == 0 for _ in range(100))
+    assert len(calls) == 1
+    # Two processes' limiters on one bucket grant what it holds, plus only what refilled meanwhile.
+    shared = Limit("rate-shared", 6000, 1000)
+    first, second = Limits(_limited(tmp_path, namespace)), Limits(_limited(tmp_path, namespace))
+    started = time.monotonic()
+    granted = sum(limiter._spend(SharedCounters(store), shared) == 0 for _ in range(700) for limiter in (first, second))
+    refilled = 100 * (time.monotonic() - started)
+    assert 1000 - 2 * 100 <= granted <= 1000 + refilled + 1
+    # A lease's unspent tokens go back to the bucket with the next write.
+    spare = Limits(_limited(tmp_path, namespace))
+    assert spare._spend(SharedCounters(store), Limit("rate-back", 6000, 1000)) == 0
+    left, _ = spare._leases["rate-back"]
+    spare._leases["rate-back"] = (left, 0.0)  # the lease ended
+    assert spare._spend(SharedCounters(store), Limit("rate-back", 6000, 1000)) == 0
+    bucket = SharedCounters(store).table.get("rate-back")
+    assert bucket is not None and bucket.tokens >= 1000 - 100 - 1
