@@ -199,3 +199,12 @@ def test_a_process_leases_tokens_a_few_at_a_time_and_never_grants_more_than_the_
     assert spare._spend(SharedCounters(store), Limit("rate-back", 6000, 1000)) == 0
     bucket = SharedCounters(store).table.get("rate-back")
     assert bucket is not None and bucket.tokens >= 1000 - 100 - 1
+
+
+def test_a_leased_token_is_spent_without_the_store(store: Store, tmp_path: Path, namespace: str) -> None:
+    limits = Limits(_limited(tmp_path, namespace, anonymous_rate_per_minute=6000, anonymous_rate_burst=1000))
+    assert limits.spend_leased(None, "10.2.2.2") is None  # nothing leased yet
+    assert limits.take(store, None, "10.2.2.2")[0] == 0  # leases 100, spends one
+    assert all(limits.spend_leased(None, "10.2.2.2") is not None for _ in range(99))
+    assert limits.spend_leased(None, "10.2.2.2") is None  # the lease is spent: back to the store
+    assert limits.spend_leased("kcn_never-seen", "10.2.2.2") is None  # an unknown credential: the long way
