@@ -23,7 +23,7 @@ from kcnguard.settings import Settings
 from kcnguard.store import Store
 from kcnguard.store.checked import date_value
 from kcnguard.topics import DEAD_LETTER
-from kcnguard.webhooks.sealing import Sealer
+from kcnguard.webhooks.sealing import SealBroken, Sealer
 from kcnguard.webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from kcnguard.webhooks.store import Deliveries, Webhooks
 from kcnguard.webhooks.urls import URLRefused, check_url, settings_hosts
@@ -62,7 +62,10 @@ class Sender:
         return made
 
     def _post(self, agency: str, body: bytes, event_id: str) -> tuple[int | None, str | None]:
-        hook = self.hooks.active(agency)
+        try:
+            hook = self.hooks.active(agency)
+        except SealBroken as broken:
+            return None, str(broken)
         if hook is None:
             return None, "the agency's webhook was removed or disabled"
         try:

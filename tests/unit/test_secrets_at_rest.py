@@ -118,3 +118,25 @@ def test_the_last_admin_person_cannot_be_disabled(client: TestClient, store: Sto
     token = client.post("/v1/auth/login", json={"username": "quan.tri", "password": "một mật khẩu dài"}).json()
     refused = client.post("/v1/users/quan.tri/disable", headers={"Authorization": f"Bearer {token['token']}"})
     assert refused.status_code == 409 and refused.json()["type"].endswith("last-admin")
+
+
+def test_a_secret_that_does_not_open_is_a_delivery_error_not_a_crash(
+    store: Store, keys: Keys, hook_settings: Settings
+) -> None:
+    from webhooks.sender import Sender
+
+    _agencies(store)
+    service.register(store, hook_settings, WebhookIn(agency="qltt", url="http://127.0.0.1:9/x"), "admin:t")
+    other = hook_settings.model_copy(update={"secret_key": "another-key-entirely-0123456789"})
+    sender = Sender(store, other)
+    status, error = sender._post("qltt", b"{}", "e1")
+    sender.close()
+    assert status is None and error is not None and "KCNGUARD_SECRET_KEY" in error
+
+
+def test_the_webhook_service_refuses_to_start_without_a_secret_key(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from webhooks.commands import cmd_webhooks
+
+    remote = Settings(data_dir=tmp_path, store_url="elasticsearch://127.0.0.1:1")
+    assert cmd_webhooks(argparse.Namespace(), remote) == 2
+    assert "KCNGUARD_SECRET_KEY is missing" in capsys.readouterr().err
