@@ -12,6 +12,7 @@ from api.auth.users import USERS
 from api.board.store import ANNOUNCEMENT_READS, ANNOUNCEMENTS, DOCUMENTS
 from api.enterprises.store import ENTERPRISES
 from api.reports.store import REPORTS
+from api.shared_counters import COUNTERS
 from kcnguard.store.schema import Collection
 
 COLLECTIONS: tuple[Collection, ...] = (
@@ -23,4 +24,5 @@ COLLECTIONS: tuple[Collection, ...] = (
     DOCUMENTS,
     ANNOUNCEMENTS,
     ANNOUNCEMENT_READS,
+    COUNTERS,
 )

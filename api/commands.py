@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from kcnguard.settings import Settings
 
@@ -37,21 +38,37 @@ def cmd_api(_args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from api.main import create_app
+    from kcnguard.secret_keys import WeakSecret
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except WeakSecret as refused:
+        print(f"lỗi / error: {refused}", file=sys.stderr)
+        return 2
     # The app's routes, models and schemas are ~100,000 long-lived objects: every full collection walked them
     # all, 30-50 ms in which no request was answered (the whole of the API's p99 at 100 requests/s, bench/api.py).
     # Frozen, they are left out of collections; what requests allocate is still collected.
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-    )
+    uvicorn.run(app, **uvicorn_options(settings))
     return 0
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    return [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `kcnguard api` serves: X-Forwarded-Proto/-For believed only from KCNGUARD_TRUSTED_PROXIES."""
+    proxies = trusted_proxies(settings)
+    return {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": settings.log_level.lower(),
+        # Off without proxies: uvicorn would otherwise trust 127.0.0.1 (or $FORWARDED_ALLOW_IPS) by default.
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or [],
+    }
 
 
 def cmd_apikey(args: argparse.Namespace, settings: Settings) -> int:

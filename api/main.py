@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import docs, problems
+from api import docs, openapi_problems, problems
 from api.agencies.views import router as agencies_router
 from api.audit.views import router as audit_router
 from api.auth.views import router as auth_router
@@ -28,11 +28,14 @@ from api.partners.views import router as partners_router
 from api.portal.board_views import router as portal_board_router
 from api.portal.views import STATIC_DIR
 from api.portal.views import router as portal_router
+from api.ratelimit import RateLimit
 from api.reports.views import router as reports_router
 from api.review.views import router as review_router
+from api.secure_headers import SecureHeaders
 from api.webhooks.views import router as webhooks_router
 from kcnguard.bus import Bus, open_bus
 from kcnguard.cases.outbox import CaseEvents
+from kcnguard.secret_keys import require_strong, secret_key
 from kcnguard.settings import Settings, get_settings
 from kcnguard.store import Store, open_store
 from kcnguard.topics import CASE_EVENTS
@@ -58,6 +61,10 @@ def _case_events_bus(settings: Settings) -> Bus:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The API; opens the store the settings name unless given one (which the caller then owns)."""
     settings = settings or get_settings()
+    # Refused before anything opens: a guessable admin key or secret key is worse than no API.
+    if settings.admin_key:
+        require_strong(settings.admin_key, "KCNGUARD_ADMIN_KEY")
+    sealing_key = secret_key(settings)
     owns_store = store is None
     if store is None:
         store = open_store(settings.store_url, namespace=settings.namespace, data_dir=settings.data_dir)
@@ -92,9 +99,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.keeper = keeper
     app.state.settings = settings
+    app.state.secret_key = sealing_key
     problems.install(app)
     docs.install(app)
+    openapi_problems.install(app)
+    # Outermost last: every answer, a 413 or 429 included, gets the transport headers.
+    app.add_middleware(RateLimit, settings=settings)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SecureHeaders)
 
     app.include_router(health_router)
     app.include_router(brands_router)

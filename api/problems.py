@@ -8,6 +8,7 @@ Vietnamese by default), plus `detail_vi` and `detail_en` so a client can show ei
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -211,6 +212,19 @@ def body_too_large(max_bytes: int) -> Problem:
         f"Nội dung yêu cầu quá lớn: tối đa {shown.replace(',', '.')} byte.",
         f"The request body is too large: at most {shown} bytes.",
         max_bytes=max_bytes,
+    )
+
+
+def too_many_requests(kind: str, wait: float, vi: str, en: str) -> Problem:
+    """429 with Retry-After: `wait` seconds rounded up (at least 1), put in `vi` and `en` at {seconds}."""
+    seconds = max(1, math.ceil(wait))
+    return Problem(
+        429,
+        kind,
+        vi.format(seconds=seconds),
+        en.format(seconds=seconds),
+        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
     )
 
 

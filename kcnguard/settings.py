@@ -45,8 +45,17 @@ class Settings(BaseSettings):
     api_url: str = Field(default="", description="How other processes reach the API; default http://api_host:api_port")
     admin_key: str = Field(
         default="",
-        description="An admin API key to create at start-up (for deployments); empty: none",
+        description="An admin API key to create at start-up (at least 24 characters, not repetitive); empty: none",
         json_schema_extra=SECRET,
+    )
+    secret_key: str = Field(
+        default="",
+        description="Seals webhook secrets at rest, signs partner cursors (24+ characters); kcnguard run makes one",
+        json_schema_extra=SECRET,
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of TLS-terminating proxies whose X-Forwarded-* is believed",
     )
 
     demo_host: str = Field(default="127.0.0.1")
@@ -155,6 +164,14 @@ class Settings(BaseSettings):
     partner_rate_burst: int = Field(
         default=30, ge=1, le=100_000, description="Requests a partner key may send at once before the rate applies"
     )
+    anonymous_rate_per_minute: int = Field(
+        default=60, ge=1, le=100_000, description="Requests per minute per client address without a key or session"
+    )
+    anonymous_rate_burst: int = Field(default=20, ge=1, le=100_000, description="Burst per anonymous client address")
+    user_rate_per_minute: int = Field(
+        default=600, ge=1, le=100_000, description="Requests per minute per signed-in person or non-partner key owner"
+    )
+    user_rate_burst: int = Field(default=100, ge=1, le=100_000, description="Burst per person or key owner")
     webhook_allowed_hosts: str = Field(
         default="",
         description="Comma-separated hosts (or *.domain) partner webhooks may point to; empty: only per-agency hosts",

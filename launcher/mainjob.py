@@ -19,10 +19,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
+from kcnguard.secret_keys import SECRET_KEY_FILE, keep_in_file
 from kcnguard.settings import Settings
 
 log = logging.getLogger("kcnguard.run")
@@ -32,6 +33,29 @@ PROGRESS_SECONDS = 10
 # Seconds a service gets to finish its current batch after SIGTERM before it is killed.
 GRACE_SECONDS = 15
 MAX_RESTARTS = 3
+
+# Secrets each service is handed; every other service starts without them (a crawler that parses hostile
+# pages has no use for the admin key). The store's and bus's own credentials go to every service.
+SECRET_SETTINGS = (
+    "KCNGUARD_ADMIN_KEY",
+    "KCNGUARD_SECRET_KEY",
+    "KCNGUARD_EVIDENCE_S3_ACCESS_KEY",
+    "KCNGUARD_EVIDENCE_S3_SECRET_KEY",
+)
+SECRETS_FOR = {
+    "api": {
+        "KCNGUARD_ADMIN_KEY",
+        "KCNGUARD_SECRET_KEY",
+        "KCNGUARD_EVIDENCE_S3_ACCESS_KEY",
+        "KCNGUARD_EVIDENCE_S3_SECRET_KEY",
+    },
+    "crawler": {"KCNGUARD_EVIDENCE_S3_ACCESS_KEY", "KCNGUARD_EVIDENCE_S3_SECRET_KEY"},
+    "webhooks": {"KCNGUARD_SECRET_KEY"},
+}
+
+
+class ApiRefused(Exception):
+    """The API answered a status call with 401/403: the admin key was revoked or narrowed."""
 
 
 @dataclass
@@ -63,6 +87,8 @@ class MainJob:
         self.stop = threading.Event()
         self.children: list[Child] = []
         self.admin_key = settings.admin_key or ""
+        self.secret_key = settings.secret_key or ""
+        self._refused_logged = False
         self._reported: dict[str, int] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -80,7 +106,10 @@ class MainJob:
                 self._start(name)
             if not self._wait_ready():
                 return 1
-            self._register_demo_brands()
+            try:
+                self._register_demo_brands()
+            except (RuntimeError, httpx.HTTPError) as failed:
+                say(f"Không đăng ký được nhãn mẫu / demo brands not registered: {failed}")
             self._start("scheduler")
             self._banner()
             found = self._wait_for_flagged()
@@ -114,19 +143,24 @@ class MainJob:
             if key_file.exists():
                 self.admin_key = key_file.read_text().strip()
             else:
-                self.admin_key = "kcn_" + secrets.token_urlsafe(24)
-                key_file.write_text(self.admin_key + "\n")
-                key_file.chmod(0o600)
+                self.admin_key = "kcn_" + secrets.token_urlsafe(32)
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as out:
+                    out.write(self.admin_key + "\n")
+        if not self.secret_key:
+            self.secret_key = keep_in_file(self.data_dir / SECRET_KEY_FILE)
 
-    def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            {
-                "KCNGUARD_DATA_DIR": str(self.data_dir),
-                "KCNGUARD_ADMIN_KEY": self.admin_key,
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
+    def _env(self, name: str) -> dict[str, str]:
+        """The environment of service `name`: this one's, less the secrets that service does not need."""
+        env = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS}
+        mine = {
+            "KCNGUARD_ADMIN_KEY": self.admin_key,
+            "KCNGUARD_SECRET_KEY": self.secret_key,
+            "KCNGUARD_EVIDENCE_S3_ACCESS_KEY": self.settings.evidence_s3_access_key,
+            "KCNGUARD_EVIDENCE_S3_SECRET_KEY": self.settings.evidence_s3_secret_key,
+        }
+        env.update({k: v for k, v in mine.items() if v and k in SECRETS_FOR.get(name, set())})
+        env.update({"KCNGUARD_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"})
         return env
 
     def _start(self, name: str) -> None:
@@ -139,7 +173,7 @@ class MainJob:
         # services in order instead of each one tearing down mid-batch.
         child.process = subprocess.Popen(
             [sys.executable, "-m", "launcher.cli", name],
-            env=self._env(),
+            env=self._env(name),
             stdout=child.log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -203,31 +237,49 @@ class MainJob:
             "  Ctrl-C để dừng / to stop\n"
         )
 
+    def _status_call(self, path: str) -> dict[str, Any]:
+        response = httpx.get(
+            f"{self.settings.resolved_api_url}{path}", headers={"X-API-Key": self.admin_key}, timeout=5
+        )
+        if response.status_code in (401, 403):
+            raise ApiRefused(f"{response.status_code} on {path}")
+        response.raise_for_status()
+        return response.json()
+
     def _flagged_counts(self) -> dict[str, int]:
-        headers = {"X-API-Key": self.admin_key}
-        api = self.settings.resolved_api_url
-        brands = httpx.get(f"{api}/v1/brands", headers=headers, timeout=5).json()
-        items = brands.get("items", brands) if isinstance(brands, dict) else brands
+        brands = self._status_call("/v1/brands")
         counts: dict[str, int] = {}
-        for brand in items:
-            response = httpx.get(f"{api}/v1/brands/{brand['brand_id']}/flagged?limit=1", headers=headers, timeout=5)
-            body = response.json()
-            counts[brand["brand_id"]] = int(body.get("total", len(body.get("items", []))))
+        for brand in brands["items"]:
+            body = self._status_call(f"/v1/brands/{brand['brand_id']}/flagged?limit=1")
+            counts[brand["brand_id"]] = int(body["total"])
         return counts
+
+    def _counts_or_none(self) -> dict[str, int] | None:
+        """The flagged counts, or None (said once, not raised) while the API refuses or fails: the services
+        it watches keep running whatever the main job can see."""
+        try:
+            return self._flagged_counts()
+        except ApiRefused as refused:
+            if not self._refused_logged:
+                say(
+                    f"API từ chối khoá quản trị ({refused}); các dịch vụ vẫn chạy, chỉ ngừng báo số liệu.\n"
+                    f"The API refuses the admin key ({refused}); services keep running, progress reports stop."
+                )
+                self._refused_logged = True
+            return None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
 
     def _wait_for_flagged(self) -> bool:
         started = time.monotonic()
         deadline = started + self.wait_seconds
         while not self.stop.is_set() and time.monotonic() < deadline:
-            try:
-                counts = self._flagged_counts()
-            except (httpx.HTTPError, ValueError, KeyError):
-                counts = {}
+            counts = self._counts_or_none() or {}
             total = sum(counts.values())
             if total:
                 # One more beat lets the rest of the first cycle land before the summary.
                 self.stop.wait(3)
-                counts = self._flagged_counts()
+                counts = self._counts_or_none() or counts
                 self._reported = counts
                 elapsed = time.monotonic() - started
                 say(f"Sau {elapsed:.0f} giây có {sum(counts.values())} tin đăng bị gắn cờ / flagged listings:")
@@ -249,9 +301,8 @@ class MainJob:
             if time.monotonic() < next_report:
                 continue
             next_report = time.monotonic() + PROGRESS_SECONDS
-            try:
-                counts = self._flagged_counts()
-            except (httpx.HTTPError, ValueError, KeyError):
+            counts = self._counts_or_none()
+            if counts is None:
                 continue
             if counts != last:
                 detail = ", ".join(f"{b} {n}" for b, n in sorted(counts.items()) if n)

@@ -13,6 +13,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def cmd_webhooks(_args: argparse.Namespace, settings: Settings) -> int:
+    import sys
+
+    from kcnguard.secret_keys import WeakSecret, secret_key
     from webhooks.service import run
 
+    try:
+        secret_key(settings)  # it unseals the signing secrets: refuse to start without a usable one
+    except WeakSecret as refused:
+        print(f"lỗi / error: {refused}", file=sys.stderr)
+        return 2
     return run_until_stopped(run, settings)

@@ -18,10 +18,12 @@ import httpx
 from kcnguard.bus import Bus
 from kcnguard.errors import ConflictError
 from kcnguard.records import DeadLetter, utcnow
+from kcnguard.secret_keys import secret_key
 from kcnguard.settings import Settings
 from kcnguard.store import Store
 from kcnguard.store.checked import date_value
 from kcnguard.topics import DEAD_LETTER
+from kcnguard.webhooks.sealing import SealBroken, Sealer
 from kcnguard.webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from kcnguard.webhooks.store import Deliveries, Webhooks
 from kcnguard.webhooks.urls import URLRefused, check_url, settings_hosts
@@ -37,7 +39,7 @@ SEND_BATCH = 50
 class Sender:
     def __init__(self, store: Store, settings: Settings, bus: Bus | None = None, client: httpx.Client | None = None):
         self.settings, self.bus = settings, bus
-        self.hooks, self.deliveries = Webhooks(store), Deliveries(store)
+        self.hooks, self.deliveries = Webhooks(store, Sealer(secret_key(settings))), Deliveries(store)
         self.client = client or httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
 
     def wait_for(self, attempts: int) -> float:
@@ -60,7 +62,10 @@ class Sender:
         return made
 
     def _post(self, agency: str, body: bytes, event_id: str) -> tuple[int | None, str | None]:
-        hook = self.hooks.active(agency)
+        try:
+            hook = self.hooks.active(agency)
+        except SealBroken as broken:
+            return None, str(broken)
         if hook is None:
             return None, "the agency's webhook was removed or disabled"
         try:

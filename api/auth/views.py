@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 
 from api.auth import sessions, users
 from api.auth.enums import Scope
+from api.auth.last_admin import refuse_disabling_the_last_admin, refuse_revoking_the_last_admin_key
 from api.auth.login_guard import guarded_login
 from api.auth.models import Principal
 from api.auth.schemas import KeyIn, KeyOut, KeyPage, LoginIn, MeOut, NewKeyOut, SessionOut, UserIn, UserOut, UserPage
@@ -30,7 +31,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 @router.post("/auth/login", response_model=SessionOut, summary="Log in with a username and password")
 def login(body: LoginIn, store: StoreDep, request: Request) -> SessionOut:
     address = request.client.host if request.client else "unknown"
-    token = guarded_login(request.app.state, store, body.username, body.password, address)
+    token = guarded_login(store, body.username, body.password, address)
     principal = sessions.principal_for_session(store, token)
     return SessionOut(
         token=token, expires_at=utcnow() + sessions.SESSION_TTL, username=principal.name, role=principal.role
@@ -79,15 +80,18 @@ def create_user(body: UserIn, store: StoreDep, principal: UserAdmin) -> UserOut:
 
 @router.post("/users/{username}/disable", response_model=UserOut, summary="Disable a person (sessions stop)")
 def disable_user(username: Annotated[str, Path(max_length=64)], store: StoreDep, principal: UserAdmin) -> UserOut:
+    refuse_disabling_the_last_admin(store, username)
     user = users.set_disabled(store, username, True)
-    audit.append(store, principal.actor, "user.disable", f"user:{username}", after=_user_summary(user))
+    before = _user_summary(user) | {"disabled": False}
+    audit.append(store, principal.actor, "user.disable", f"user:{username}", before=before, after=_user_summary(user))
     return UserOut.of(user)
 
 
 @router.post("/users/{username}/enable", response_model=UserOut, summary="Re-enable a person")
 def enable_user(username: Annotated[str, Path(max_length=64)], store: StoreDep, principal: UserAdmin) -> UserOut:
     user = users.set_disabled(store, username, False)
-    audit.append(store, principal.actor, "user.enable", f"user:{username}", after=_user_summary(user))
+    before = _user_summary(user) | {"disabled": True}
+    audit.append(store, principal.actor, "user.enable", f"user:{username}", before=before, after=_user_summary(user))
     return UserOut.of(user)
 
 
@@ -128,8 +132,16 @@ def new_key(body: KeyIn, store: StoreDep, principal: KeyAdmin) -> NewKeyOut:
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, summary="Revoke an API key (it stops working at once)")
 def revoke_key(key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")], store: StoreDep, principal: KeyAdmin) -> KeyOut:
+    refuse_revoking_the_last_admin_key(store, key_id)
     key = store.revoke_api_key(key_id, by=principal.actor)
     if key is None:
         raise Problem(404, "key-not-found", f"Không có khóa API '{key_id[:12]}…'.", f"No API key '{key_id[:12]}…'.")
-    audit.append(store, principal.actor, "key.revoke", f"key:{key_id}", after={"name": key.name, "role": key.role})
+    audit.append(
+        store,
+        principal.actor,
+        "key.revoke",
+        f"key:{key_id}",
+        before={"name": key.name, "role": key.role, "revoked": False},
+        after={"name": key.name, "role": key.role, "revoked": True, "revoked_by": key.revoked_by},
+    )
     return KeyOut.of(key)

@@ -31,8 +31,9 @@ IfMatch = Annotated[str | None, Header(description="The case version as read (it
 
 
 def cursor_secret(request: Request) -> str:
+    # From KCNGUARD_SECRET_KEY (not the admin key, which an administrator may rotate or revoke).
     settings = request.app.state.settings
-    return hashlib.sha256(f"{settings.namespace}|{settings.admin_key}".encode()).hexdigest()
+    return hashlib.sha256(f"{settings.namespace}|cursor|{request.app.state.secret_key}".encode()).hexdigest()
 
 
 def _valid_time(value: str | None) -> str | None:

@@ -100,9 +100,9 @@ def login_submit(
             principal = authenticate(keeper.store, key)
             token = key
         elif username and password:
-            # The same brake on guessing as POST /v1/auth/login: failures counted per username and address.
+            # The same brake on guessing as POST /v1/auth/login: shared by every API process.
             address = request.client.host if request.client else "-"
-            token = guarded_login(request.app.state, keeper.store, username, password, address)
+            token = guarded_login(keeper.store, username, password, address)
             principal = principal_for_session(keeper.store, token)
         else:
             return _login_form(request, chosen, 401, t["no_login"], next)

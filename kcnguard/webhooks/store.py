@@ -10,19 +10,33 @@ from kcnguard.store import CREATE, Doc, Query, Store, Write
 from kcnguard.store.checked import date_value
 from kcnguard.webhooks.collections import WEBHOOK_DELIVERIES, WEBHOOKS
 from kcnguard.webhooks.records import Delivery, Webhook
+from kcnguard.webhooks.sealing import Sealer
 
 
 class Webhooks:
-    def __init__(self, store: Store) -> None:
+    """With a `sealer`, secrets are sealed when written and opened when read (kcnguard/webhooks/sealing.py);
+    without one (who only lists or routes to webhooks) they stay as stored, and cannot be written."""
+
+    def __init__(self, store: Store, sealer: Sealer | None = None) -> None:
         self.store = store
+        self.sealer = sealer
 
     def put(self, hook: Webhook) -> None:
-        self.store.docs.put(WEBHOOKS.name, hook.agency, hook.model_dump(mode="json"))
+        if self.sealer is None:
+            raise TypeError("writing a webhook needs a Sealer: its secret is never stored in clear")
+        body = hook.model_dump(mode="json") | {"secret": self.sealer.seal(hook.secret, hook.agency)}
+        self.store.docs.put(WEBHOOKS.name, hook.agency, body)
         self.store.docs.refresh(WEBHOOKS.name)
 
     def get(self, agency: str) -> Webhook | None:
         doc = self.store.docs.get(WEBHOOKS.name, agency)
-        return None if doc is None else Webhook.model_validate(doc.body)
+        return None if doc is None else self._load(doc.body)
+
+    def _load(self, body: dict[str, Any]) -> Webhook:
+        hook = Webhook.model_validate(body)
+        if self.sealer is not None:
+            hook.secret = self.sealer.open(hook.secret, hook.agency)
+        return hook
 
     def active(self, agency: str) -> Webhook | None:
         """The agency's webhook when deliveries to it are on."""
@@ -31,7 +45,7 @@ class Webhooks:
 
     def page(self, limit: int, offset: int) -> tuple[list[Webhook], int]:
         page = self.store.docs.search(WEBHOOKS.name, Query(sort=[("agency", "asc")], size=limit, offset=offset))
-        return [Webhook.model_validate(d.body) for d in page.docs], page.total
+        return [self._load(d.body) for d in page.docs], page.total
 
     def delete(self, agency: str) -> bool:
         removed = self.store.docs.delete(WEBHOOKS.name, agency)

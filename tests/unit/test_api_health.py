@@ -15,6 +15,8 @@ from tests.unit.test_api_support import auth
 # The shared fixtures (store, settings, keys, client) live in the support module.
 pytest_plugins = ["tests.unit.test_api_support"]
 
+BOOT_KEY = "kcn_boot-8Qe2Lr7Tz4Wm1Nc6Vb3Xs"
+
 
 def test_healthz_needs_no_key_and_reports_the_store(client: TestClient) -> None:
     response = client.get("/healthz")
@@ -31,25 +33,30 @@ def test_root_redirects_to_the_portal(client: TestClient) -> None:
 
 def test_admin_key_from_settings_is_registered(tmp_path: Path, namespace: str) -> None:
     settings = Settings(
-        data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace, admin_key="kcn_boot"
+        data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace, admin_key=BOOT_KEY
     )
     with TestClient(create_app(settings)) as test_client:
-        assert test_client.get("/v1/brands", headers=auth("kcn_boot")).status_code == 200
+        assert test_client.get("/v1/brands", headers=auth(BOOT_KEY)).status_code == 200
         assert test_client.get("/v1/brands", headers=auth("kcn_other")).status_code == 401
 
 
 def test_a_revoked_admin_key_stays_revoked_after_a_restart(tmp_path: Path, namespace: str) -> None:
     settings = Settings(
-        data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace, admin_key="kcn_boot"
+        data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace, admin_key=BOOT_KEY
     )
     with TestClient(create_app(settings)) as test_client:
-        keys = test_client.get("/v1/keys", headers=auth("kcn_boot")).json()["items"]
+        keys = test_client.get("/v1/keys", headers=auth(BOOT_KEY)).json()["items"]
         (boot,) = [k for k in keys if k["name"] == "admin (KCNGUARD_ADMIN_KEY)"]
-        revoked = test_client.delete(f"/v1/keys/{boot['key_id']}", headers=auth("kcn_boot"))
+        # The last way in cannot be revoked...
+        last = test_client.delete(f"/v1/keys/{boot['key_id']}", headers=auth(BOOT_KEY))
+        assert last.status_code == 409 and last.json()["type"].endswith("last-admin")
+        # ...once another admin key exists it can.
+        other = test_client.post("/v1/keys", json={"name": "ops 2", "role": "admin"}, headers=auth(BOOT_KEY)).json()
+        revoked = test_client.delete(f"/v1/keys/{boot['key_id']}", headers=auth(other["key"]))
         assert revoked.status_code == 200, revoked.text
-        assert test_client.get("/v1/brands", headers=auth("kcn_boot")).status_code == 401
+        assert test_client.get("/v1/brands", headers=auth(BOOT_KEY)).status_code == 401
     with TestClient(create_app(settings)) as test_client:
-        assert test_client.get("/v1/brands", headers=auth("kcn_boot")).status_code == 401
+        assert test_client.get("/v1/brands", headers=auth(BOOT_KEY)).status_code == 401
 
 
 class _DownThenUp(Store):

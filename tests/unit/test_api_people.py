@@ -142,14 +142,17 @@ def test_cli_creates_a_user_from_a_password_file(isolated_settings, tmp_path) ->
     assert main(["user", "create", "--username", "x.y.z", "--role", "partner", "--password-file", str(secret)]) == 2
 
 
-def test_failed_logins_are_throttled_per_username(client: TestClient, store: Store) -> None:
-    from api.auth.login_guard import LOGIN_FAILURES_PER_USER
+def test_failed_logins_are_throttled_per_username_and_address(client: TestClient, store: Store) -> None:
+    from api.auth.login_guard import LOGIN_FAILURES_PER_USER_AND_ADDRESS
 
     create_user(store, "lan.tt", PASSWORD, "inspector")
-    for _ in range(LOGIN_FAILURES_PER_USER):
+    for _ in range(LOGIN_FAILURES_PER_USER_AND_ADDRESS):
         assert client.post("/v1/auth/login", json={"username": "lan.tt", "password": "wrong guess!"}).status_code == 401
     blocked = client.post("/v1/auth/login", json={"username": "lan.tt", "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    # The owner, from an address that has not failed, still gets in.
+    with TestClient(client.app, client=("198.51.100.7", 40000)) as elsewhere:
+        assert elsewhere.post("/v1/auth/login", json={"username": "lan.tt", "password": PASSWORD}).status_code == 200
 
 
 def test_key_and_user_changes_are_audited(client: TestClient, keys: Keys) -> None:

@@ -276,11 +276,11 @@ def test_every_nav_link_opens_for_its_role(client: TestClient, keys: Keys) -> No
 
 
 def test_guessing_passwords_in_the_portal_is_braked_like_the_api(client: TestClient, store: Store) -> None:
-    from api.auth.login_guard import LOGIN_FAILURES_PER_USER
+    from api.auth.login_guard import LOGIN_FAILURES_PER_USER_AND_ADDRESS
 
     seed_people(store)
     token = csrf_of(client.get("/portal/login").text)
-    for _ in range(LOGIN_FAILURES_PER_USER):
+    for _ in range(LOGIN_FAILURES_PER_USER_AND_ADDRESS):
         wrong = client.post("/portal/login", data={"username": "lan.tt", "password": "doan-mo-123", "csrf": token})
         assert wrong.status_code == 401
     braked = client.post("/portal/login", data={"username": "lan.tt", "password": PASSWORD, "csrf": token})
