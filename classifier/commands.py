@@ -46,9 +46,30 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     model.add_argument("version", nargs="?", help="for show (default: current) and use")
     model.set_defaults(func=cmd_model)
 
-    from classifier.score_file import add_parser as add_score_parser  # `score`; sklearn loads on use
+    score = sub.add_parser("score", help="score a JSONL file of listings against a brands file; one JSON line each")
+    score.add_argument("--brands", type=Path, required=True, help="brands.json (listing-benchmark format)")
+    score.add_argument("--listings", type=Path, required=True, help="listings, one JSON object per line")
+    score.add_argument("--threshold", type=float, default=None, help="default: the model's operating threshold")
+    score.add_argument("--lang", choices=["vi", "en"], default="vi", help="language of the reasons (default vi)")
+    score.add_argument(
+        "--model", type=Path, default=None, help="a model artifact directory (default: the one the worker uses)"
+    )
+    score.set_defaults(func=cmd_score)
 
-    add_score_parser(sub)
+
+def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
+    """Score a file with the same model the worker scores with, so an audit reproduces what inspectors saw."""
+    from classifier.artifacts import ArtifactError, read_artifact
+    from classifier.offline.file_scoring import score_file
+    from classifier.service import load_model
+
+    try:
+        model = read_artifact(args.model)[1] if args.model else load_model(settings)
+    except ArtifactError as exc:
+        print(f"lỗi / error: {exc}", file=sys.stderr)
+        return 2
+    with args.listings.open(encoding="utf-8") as listings:
+        return score_file(args.brands, listings, sys.stdout, sys.stderr, model, args.threshold, args.lang)
 
 
 def cmd_classifier(_args: argparse.Namespace, settings: Settings) -> int:
