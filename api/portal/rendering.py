@@ -209,7 +209,7 @@ def guarded(
     signed = signed_in(request, keeper.store)
     if signed is None:
         return to_login(request, lang, back=True)
-    if csrf is not None and not csrf_matches(signed, csrf):
+    if csrf is not None and not csrf_matches(signed, csrf, request):
         log.warning("portal POST %s by %s refused: bad CSRF token", request.url.path, signed.principal.actor)
         return error_page(request, lang, 403, t["csrf_failed"], signed)
     if scope is not None and not signed.principal.has(scope):
