@@ -7,8 +7,10 @@ Built once per session; the suites only read, or write things no other suite loo
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from tests.unit.portal_support import csrf_of
 from tests.unit.test_api_matrix import ROLES, Template, _settings, build_world
 from tests.unit.test_api_support import scored, seed_scored
 
-__all__ = ["ROLES", "Hostile", "portal_client"]
+__all__ = ["ROLES", "Hostile", "portal_client", "signed_browser", "world_copy"]
 
 
 @dataclass
@@ -68,14 +70,30 @@ def hostile(hostile_template: Template) -> Iterator[Hostile]:
         store.close()
 
 
+@contextmanager
+def world_copy(template: Template, folder: Path) -> Iterator[tuple[TestClient, Store]]:
+    """The app on a copy of the world of its own, for a suite that writes (the fuzzer, the XSS corpus)."""
+    shutil.copytree(template.folder, folder)
+    config = _settings(folder, template.namespace)
+    store = open_store(config.store_url, namespace=template.namespace)
+    try:
+        with TestClient(create_app(config, store), raise_server_exceptions=False) as client:
+            yield client, store
+    finally:
+        store.close()
+
+
 def portal_client(world: Hostile, role: str) -> TestClient:
     """A second browser on the same app, signed in to the portal with this role's key."""
-    client = TestClient(world.client.app, raise_server_exceptions=False)
+    return signed_browser(world.client, world.keys[role] or "")
+
+
+def signed_browser(app_client: TestClient, key: str) -> TestClient:
+    """A browser of its own on this client's app, signed in to the portal with the key."""
+    client = TestClient(app_client.app, raise_server_exceptions=False)
     form = client.get("/portal/login")
     answer = client.post(
-        "/portal/login",
-        data={"key": world.keys[role], "lang": "vi", "csrf": csrf_of(form.text)},
-        follow_redirects=False,
+        "/portal/login", data={"key": key, "lang": "vi", "csrf": csrf_of(form.text)}, follow_redirects=False
     )
     assert answer.status_code == 303, answer.text
     return client

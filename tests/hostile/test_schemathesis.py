@@ -10,9 +10,7 @@ minute on 2 cores.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -21,10 +19,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from api.main import create_app
-from kcnguard.store import open_store
-from tests.hostile.conftest import Hostile
-from tests.unit.test_api_matrix import Template, _settings
+from tests.hostile.conftest import Hostile, world_copy
+from tests.unit.test_api_matrix import Template
 
 EXAMPLES = 8
 FUZZED_ROLES = ("admin", "inspector", "acme", "qltt", "anon")
@@ -32,19 +28,10 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
-def fuzzed(
-    hostile_template: Template, hostile: Hostile, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
+def fuzzed(hostile_template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """A copy of the hostile world of its own: the fuzzer creates, changes and revokes things."""
-    folder = tmp_path_factory.mktemp("fuzzed") / "world"
-    shutil.copytree(hostile_template.folder, folder)
-    config = _settings(Path(folder), hostile_template.namespace)
-    store = open_store(config.store_url, namespace=hostile_template.namespace)
-    try:
-        with TestClient(create_app(config, store), raise_server_exceptions=False) as client:
-            yield client
-    finally:
-        store.close()
+    with world_copy(hostile_template, tmp_path_factory.mktemp("fuzzed") / "world") as (client, _):
+        yield client
 
 
 def _operations(schema: schemathesis.BaseSchema) -> list[schemathesis.APIOperation]:
