@@ -41,7 +41,9 @@ SECURITY_HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Nothing leaves for another site (a marketplace link carries no referrer), and the portal's own forms
+    # carry their true Origin: under no-referrer a browser sends "Origin: null", which the CSRF check refuses.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }

@@ -98,3 +98,10 @@ def test_the_login_form_has_its_own_token_and_origin_check(hostile: Hostile) -> 
     assert _post(browser, "/portal/login", {"key": key, "csrf": stranger_token}) == (403, True)
     assert _post(browser, "/portal/login", {"key": key, "csrf": token}, origin="https://evil.example") == (403, True)
     assert _post(browser, "/portal/login", {"key": key, "csrf": token}) == (303, False)
+
+
+def test_pages_let_the_browser_send_their_origin(hostile: Hostile) -> None:
+    """Under "no-referrer" a browser sends "Origin: null" with the portal's own forms, which the check refuses."""
+    for path in ("/portal/login", "/portal/queue"):
+        answer = portal_client(hostile, "admin").get(path)
+        assert answer.headers["referrer-policy"] == "same-origin", path
