@@ -104,11 +104,14 @@ class BrandRegistry:
         return self._brands
 
     def _read_all(self) -> list[Brand]:
+        # Only brands whose rights the Board verified are scored: a claim nobody checked flags nothing.
         brands: list[Brand] = []
+        read = 0
         while True:
-            page = self.store.list_brands(size=BRAND_PAGE, offset=len(brands))
-            brands.extend(page.items)
-            if not page.items or len(brands) >= page.total:
+            page = self.store.list_brands(size=BRAND_PAGE, offset=read)
+            read += len(page.items)
+            brands.extend(b for b in page.items if b.monitored)
+            if not page.items or read >= page.total:
                 return brands
 
 

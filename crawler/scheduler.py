@@ -38,11 +38,14 @@ def time_slot(brand: Brand, now: datetime) -> str:
 
 
 def all_brands(store: Store) -> list[Brand]:
+    """The brands to crawl for: those whose owner's trademark rights the Board has verified."""
     brands: list[Brand] = []
+    read = 0
     while True:
-        page = store.list_brands(size=_PAGE, offset=len(brands))
-        brands.extend(page.items)
-        if not page.items or len(brands) >= page.total:
+        page = store.list_brands(size=_PAGE, offset=read)
+        read += len(page.items)
+        brands.extend(b for b in page.items if b.monitored)
+        if not page.items or read >= page.total:
             return brands
 
 

@@ -219,7 +219,10 @@ class MainJob:
         for brand in load_brands():
             response = httpx.post(
                 f"{self.settings.resolved_api_url}/v1/brands",
-                json=brand.model_dump(mode="json", exclude={"schema_version", "created_at", "updated_at"}),
+                # The server keeps these; rights_status too (a brand the Board registers is verified).
+                json=brand.model_dump(
+                    mode="json", exclude={"schema_version", "created_at", "updated_at", "rights_status"}
+                ),
                 headers=headers,
                 timeout=10,
             )

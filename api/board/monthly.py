@@ -10,6 +10,7 @@ from typing import Any
 from api.board.models import MonthlyReport
 from api.board.stats import dashboard, day_range, scan_cases
 from api.board.store import announcements
+from api.dates import FIRST_DAY, LAST_DAY
 from api.problems import Problem
 from api.reports.store import reports
 from kcnguard.records import utcnow
@@ -28,6 +29,13 @@ def month_bounds(month: str) -> tuple[date, date]:
             "bad-month",
             f"Tháng '{month[:20]}' không hợp lệ; dùng dạng YYYY-MM, ví dụ 2026-03.",
             f"Month '{month[:20]}' is not valid; use YYYY-MM, e.g. 2026-03.",
+        )
+    if not FIRST_DAY.year <= int(match[1]) <= LAST_DAY.year:
+        raise Problem(
+            422,
+            "bad-month",
+            f"Tháng '{month}' nằm ngoài khoảng {FIRST_DAY:%Y-%m} đến {LAST_DAY:%Y-%m}.",
+            f"Month '{month}' lies outside {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}.",
         )
     first = date(int(match[1]), int(match[2]), 1)
     following = (first + timedelta(days=32)).replace(day=1)

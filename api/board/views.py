@@ -25,6 +25,7 @@ from api.board.models import (
 )
 from api.board.monthly import monthly
 from api.board.stats import dashboard, day_range
+from api.dates import QueryDay
 from api.deps import PrincipalDep, StoreDep, requires
 from api.problems import Problem
 from kcnguard.records import CaseState
@@ -117,8 +118,8 @@ def reads(announcement_id: AnnouncementId, store: StoreDep, principal: BoardRead
 def get_dashboard(
     store: StoreDep,
     _: BoardReader,
-    since: Annotated[date | None, Query(description="First day (default: 30 days ago)")] = None,
-    until: Annotated[date | None, Query(description="Last day (default: today)")] = None,
+    since: Annotated[QueryDay | None, Query(description="First day (default: 30 days ago)")] = None,
+    until: Annotated[QueryDay | None, Query(description="Last day (default: today)")] = None,
     granularity: Annotated[Literal["day", "week"], Query()] = "day",
 ) -> Dashboard:
     start, end = _span(since, until)
@@ -151,8 +152,8 @@ def monthly_report_xlsx(
     )
 
 
-ExportSince = Annotated[date | None, Query(description="Cases changed from this day (default: 30 days ago)")]
-ExportUntil = Annotated[date | None, Query(description="Cases changed up to this day (default: today)")]
+ExportSince = Annotated[QueryDay | None, Query(description="Cases changed from this day (default: 30 days ago)")]
+ExportUntil = Annotated[QueryDay | None, Query(description="Cases changed up to this day (default: today)")]
 ExportState = Annotated[CaseState | None, Query()]
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from kcnguard.records import Brand
 
 # Kept by the server, never taken from a request.
-SERVER_FIELDS = frozenset({"schema_version", "created_at", "updated_at"})
+SERVER_FIELDS = frozenset({"schema_version", "created_at", "updated_at", "rights_status"})
 
 BRAND_EXAMPLE: dict[str, Any] = {
     "brand_id": "sua-tuoi-kcn",
@@ -83,6 +83,15 @@ BrandIn = create_model(  # type: ignore[call-overload]
     __doc__="A brand to watch for: who owns it, its names, trademarks, products and official sellers.",
     **{name: (field.annotation, field) for name, field in Brand.model_fields.items() if name not in SERVER_FIELDS},
 )
+
+
+class VerifyIn(BaseModel):
+    """An inspector's finding on the trademark rights an enterprise claims for its brand."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["verified", "rejected"]
+    note: str = Field(min_length=1, max_length=2000, description="What was checked (certificate, register, owner)")
 
 
 class BrandPage(BaseModel):

@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 
 from api.auth.models import Principal
+from api.brands import rights
 from api.brands.models import BrandInBase
 from api.enterprises.service import require_registered
 from api.problems import Problem
 from kcnguard.errors import ConflictError
 from kcnguard.records import Brand, utcnow
+from kcnguard.records.brand import RightsStatus
 from kcnguard.store import RecordPage, Store
 
 log = logging.getLogger(__name__)
 
+# A brand not yet rejected holds its trademark numbers against every other owner.
+HOLDING = (RightsStatus.PENDING, RightsStatus.VERIFIED)
 # An enterprise has a handful of brands; this bounds the "which brands are mine" lookup.
 MAX_OWNED_BRANDS = 1000
 
@@ -43,6 +47,9 @@ def create_brand(store: Store, principal: Principal, brand_in: BrandInBase) -> B
     brand = brand_in.to_brand(created_at=now, updated_at=now)
     _check_owner(principal, brand.owner_id)
     require_registered(store, brand.owner_id)
+    if store.get_brand(brand.brand_id) is None:  # an existing id answers brand-exists below, before any clash
+        rights.check_trademarks_free(store, brand, HOLDING)
+    brand = brand.model_copy(update={"rights_status": rights.status_for(principal, None, brand)})
     try:
         # Create-only, so two registrations of one brand_id cannot silently overwrite each other.
         store.create_brand(brand)
@@ -70,9 +77,15 @@ def replace_brand(store: Store, principal: Principal, brand_id: str, brand_in: B
     _check_owner(principal, brand.owner_id)
     if brand.owner_id != current.owner_id:
         require_registered(store, brand.owner_id)
+    rights.check_trademarks_free(store, brand, HOLDING)
+    brand = brand.model_copy(update={"rights_status": rights.status_for(principal, current, brand)})
     store.put_brand(brand)
     log.info("brand %s replaced by %s", brand_id, principal.actor)
     return brand
+
+
+def verify_brand(store: Store, principal: Principal, brand_id: str, outcome: str, note: str) -> Brand:
+    return rights.verify(store, principal, get_visible_brand(store, principal, brand_id), outcome, note)
 
 
 def get_visible_brand(store: Store, principal: Principal, brand_id: str) -> Brand:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from api.auth.enums import Scope
 from api.auth.models import Principal
 from api.brands import service
-from api.brands.models import BrandIn, BrandPage
+from api.brands.models import BrandIn, BrandPage, VerifyIn
 from api.deps import StoreDep, requires
 from api.pages import MAX_LIMIT, MAX_OFFSET
 from kcnguard.records import Brand
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1/brands", tags=["brands"])
 
 Reader = Annotated[Principal, Depends(requires(Scope.BRANDS_READ))]
 Writer = Annotated[Principal, Depends(requires(Scope.BRANDS_WRITE))]
+Verifier = Annotated[Principal, Depends(requires(Scope.REVIEW_DECIDE))]
 BrandIdPath = Annotated[Slug, Path(description="The brand's identifier")]
 
 
@@ -42,6 +43,16 @@ def list_brands(
 @router.get("/{brand_id}", response_model=Brand, summary="One brand")
 def get_brand(brand_id: BrandIdPath, store: StoreDep, principal: Reader) -> Brand:
     return service.get_visible_brand(store, principal, brand_id)
+
+
+@router.post(
+    "/{brand_id}/verify",
+    response_model=Brand,
+    summary="Record the Board's check of the trademark rights claimed for a brand",
+    description="`verified` starts crawling and scoring it; `rejected` stops them and frees its trademark numbers.",
+)
+def verify_brand(brand_id: BrandIdPath, body: VerifyIn, store: StoreDep, principal: Verifier) -> Brand:
+    return service.verify_brand(store, principal, brand_id, body.outcome, body.note)
 
 
 @router.put("/{brand_id}", response_model=Brand, summary="Replace a brand's registration")

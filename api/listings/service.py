@@ -79,14 +79,22 @@ def flagged_visible(
 
 
 def listing_detail(store: Store, principal: Principal, key: str, lang: str) -> ListingDetail:
-    """A stored listing with its history; an enterprise sees it only if it scored against one of its brands."""
+    """A stored listing with its history, and its scores against the brands the caller may see.
+
+    The rule for an enterprise: it sees a listing once the listing is *flagged* for one of its own
+    brands, and then only its own brands' scores. A listing that merely scored low against one of its
+    brands is a stranger's listing the classifier looked at, not a suspect of its: it answers exactly as
+    a missing key does (same 404, same body but for the key), so no enterprise can probe which
+    listings exist or which another enterprise's brands were matched against. A report it sent shows
+    in its queue as the report itself, whatever the listing turns out to be.
+    """
     filters: dict[str, object] = {"listing_key": key}
     own = visible_brands(store, principal)
     if own is not None:
         filters["brand_id"] = [b.brand_id for b in own] or ["\x00none"]
     scores = store.search_scored(Query(filters=filters, sort=[("score", "desc")], size=MAX_SCORES_PER_LISTING)).items
     stored = store.get_listing(key)
-    if stored is None or (own is not None and not scores):
+    if stored is None or (own is not None and not any(s.flagged for s in scores)):
         raise Problem(
             404,
             "listing-not-found",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
+from api.dates import checked_moment
 from api.deps import EventsDep, StoreDep
 from api.http import etag, evidence_download, serialized, version_from
 from api.partners import service
@@ -40,14 +42,15 @@ def _valid_time(value: str | None) -> str | None:
     if value is None:
         return None
     try:
+        checked_moment(datetime.fromisoformat(value))
         date_value(value)  # checked here; the service reads it as the store compares dates
         return value
     except ValueError:
         raise Problem(
-            400,
+            422,
             "bad-updated-after",
-            f"updated_after '{value[:40]}' không phải thời điểm ISO 8601 (ví dụ 2026-03-01T00:00:00Z).",
-            f"updated_after '{value[:40]}' is not an ISO 8601 time (e.g. 2026-03-01T00:00:00Z).",
+            f"updated_after '{value[:40]}' không phải thời điểm ISO 8601 từ năm 1000 (ví dụ 2026-03-01T00:00:00Z).",
+            f"updated_after '{value[:40]}' is not an ISO 8601 time from the year 1000 on (e.g. 2026-03-01T00:00:00Z).",
         ) from None
 
 

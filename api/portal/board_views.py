@@ -21,6 +21,7 @@ from api.board.charts import counts_chart, series_chart
 from api.board.monthly import monthly
 from api.board.stats import dashboard
 from api.board.views import XLSX
+from api.dates import QueryDay
 from api.i18n import Lang, lang_param
 from api.lifecycle import StoreKeeper
 from api.portal.params import KeeperDep
@@ -194,8 +195,8 @@ def dashboard_page(
     request: Request,
     keeper: KeeperDep,
     lang: LangDep,
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    since: Annotated[QueryDay | None, Query()] = None,
+    until: Annotated[QueryDay | None, Query()] = None,
 ) -> Response:
     def build(_principal: Principal) -> dict[str, Any]:
         end = until or date.today()

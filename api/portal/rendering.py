@@ -4,6 +4,7 @@ guard every page goes through (store ready, signed in, CSRF on POST, problems as
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from api.auth.enums import Role, Scope
@@ -39,16 +41,32 @@ SECURITY_HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Nothing leaves for another site (a marketplace link carries no referrer), and the portal's own forms
+    # carry their true Origin: under no-referrer a browser sends "Origin: null", which the CSRF check refuses.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+# Characters that change how text around them reads without being seen: bidi overrides and isolates
+# ("Sữa\u202egnp.exe" shows as "Sữaexe.png"), zero-width spaces and joiners that split a word a search
+# or an eye would match. Records drop the worst on the way in; whatever a page shows is marked visibly.
+_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _visible(value: Any) -> Any:
+    """Every {{ value }} a template prints, with invisible format characters shown as their code point."""
+    if isinstance(value, str) and not isinstance(value, Markup) and _INVISIBLE.search(value):
+        return _INVISIBLE.sub(lambda m: f"[U+{ord(m[0]):04X}]", value)
+    return value
+
 
 templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(["html"], default=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_visible,
 )
 
 
@@ -209,7 +227,7 @@ def guarded(
     signed = signed_in(request, keeper.store)
     if signed is None:
         return to_login(request, lang, back=True)
-    if csrf is not None and not csrf_matches(signed, csrf):
+    if csrf is not None and not csrf_matches(signed, csrf, request):
         log.warning("portal POST %s by %s refused: bad CSRF token", request.url.path, signed.principal.actor)
         return error_page(request, lang, 403, t["csrf_failed"], signed)
     if scope is not None and not signed.principal.has(scope):

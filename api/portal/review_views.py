@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth.enums import Scope
 from api.brands.service import brand_not_found
+from api.dates import QueryDay
 from api.lifecycle import StoreKeeper
 from api.portal.params import (
     PAGE_SIZE,
@@ -70,8 +71,8 @@ def queue_page(
     marketplace: Annotated[str, Query(max_length=64)] = "",
     status: Annotated[str, Query(pattern="^(|new|needs_info|confirmed|dismissed)$")] = "",
     seller: Annotated[str, Query(max_length=128)] = "",
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
+    date_from: Annotated[QueryDay | None, Query()] = None,
+    date_to: Annotated[QueryDay | None, Query()] = None,
     notice: Notice = "",
 ) -> Response:
     def body(signed: Signed) -> Response:

@@ -45,8 +45,8 @@ def csrf_for(token: str) -> str:
     return hmac.new(token.encode(), _CSRF_CONTEXT, hashlib.sha256).hexdigest()
 
 
-def csrf_matches(signed: Signed, sent: str) -> bool:
-    return bool(sent) and hmac.compare_digest(signed.csrf, sent)
+def csrf_matches(signed: Signed, sent: str, request: Request | None = None) -> bool:
+    return (request is None or same_origin(request)) and bool(sent) and hmac.compare_digest(signed.csrf, sent)
 
 
 def signed_in(request: Request, store: Store) -> Signed | None:
@@ -105,7 +105,20 @@ def set_login_csrf_cookie(request: Request, response: Response, value: str) -> N
 
 def login_csrf_matches(request: Request, sent: str) -> bool:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    return bool(cookie) and bool(sent) and hmac.compare_digest(cookie, sent)
+    return same_origin(request) and bool(cookie) and bool(sent) and hmac.compare_digest(cookie, sent)
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the form was sent from another site (a second wall behind the token).
+
+    Browsers send Origin on every cross-site POST; a request without one (an old browser, a script)
+    rests on the token alone. Host is compared, not scheme: behind a TLS proxy the app may see http.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    _, _, host = origin.partition("://")
+    return bool(host) and host.casefold() == request.headers.get("host", "").casefold()
 
 
 def _is_https(request: Request) -> bool:

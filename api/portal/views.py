@@ -129,7 +129,7 @@ def logout_submit(
     chosen = form_lang(lang)
     signed = signed_in(request, keeper.store) if keeper.ready.is_set() else None
     if signed is not None:
-        if not csrf_matches(signed, csrf):
+        if not csrf_matches(signed, csrf, request):
             return error_page(request, chosen, 403, TEXTS[chosen]["csrf_failed"], signed)
         if signed.token.startswith(SESSION_PREFIX):
             logout(keeper.store, signed.token)

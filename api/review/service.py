@@ -53,8 +53,12 @@ TEXT_COUNT_CAP = 1_000
 
 
 def _own_brand_ids(store: Store, principal: Principal) -> list[str] | None:
+    """An enterprise's brands that are watched (rights verified), or None meaning every brand.
+
+    Staff need no narrowing: a brand nobody verified is neither crawled nor scored, so it has no queue rows.
+    """
     own = visible_brands(store, principal)
-    return None if own is None else [b.brand_id for b in own]
+    return None if own is None else [b.brand_id for b in own if b.monitored]
 
 
 def _brand_filter(own: list[str] | None, brand_id: str | None) -> list[str] | str | None:
@@ -241,9 +245,15 @@ def listing_detail(store: Store, principal: Principal, key: str, lang: str = "vi
                 for s in others
             ]
         else:
-            # An enterprise sees only those of the seller's listings that scored against its own brands.
+            # An enterprise sees only those of the seller's listings flagged for its own brands: the ones
+            # whose pages it may open (listing_detail's rule).
             query = Query(
-                filters={"marketplace": base.listing.marketplace, "seller_id": seller.id, "brand_id": own or ["-"]},
+                filters={
+                    "marketplace": base.listing.marketplace,
+                    "seller_id": seller.id,
+                    "brand_id": own or ["-"],
+                    "flagged": True,
+                },
                 sort=[("scored_at", "desc")],
                 size=SELLER_LISTINGS + 1,
             )

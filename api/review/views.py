@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -10,6 +9,7 @@ from fastapi.responses import Response
 
 from api.auth.enums import Scope
 from api.auth.models import Principal
+from api.dates import QueryMoment
 from api.deps import EventsDep, LangDep, StoreDep, requires
 from api.http import evidence_download, serialized
 from api.pages import MAX_OFFSET
@@ -41,8 +41,8 @@ def review_queue(
     marketplace: Annotated[Slug | None, Query()] = None,
     seller_id: Annotated[str | None, Query(max_length=128)] = None,
     status: Annotated[ReviewStatus | None, Query(description="new, needs_info, confirmed or dismissed")] = None,
-    scored_from: Annotated[datetime | None, Query(description="Scored (or reported) at or after")] = None,
-    scored_to: Annotated[datetime | None, Query(description="Scored (or reported) at or before")] = None,
+    scored_from: Annotated[QueryMoment | None, Query(description="Scored (or reported) at or after")] = None,
+    scored_to: Annotated[QueryMoment | None, Query(description="Scored (or reported) at or before")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Words that must all appear")] = None,
     source: Annotated[Literal["all", "crawl", "report"], Query()] = "all",
     limit: Annotated[int, Query(ge=1, le=QUEUE_MAX_LIMIT)] = 50,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -49,6 +50,14 @@ class OfficialSeller(Part):
         return self
 
 
+class RightsStatus(StrEnum):
+    """Whether the Board has checked that the owner holds the brand's trademark rights."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
 class Brand(Record):
     brand_id: Slug
     owner_id: Slug = Field(description="The KCN enterprise that owns the brand")
@@ -64,6 +73,13 @@ class Brand(Record):
         default_factory=list, description="Where to watch; empty means every configured one"
     )
     crawl_interval_minutes: int = Field(default=360, ge=5, le=60 * 24 * 30)
+    # Verified by default: brands loaded by an administrator (`kcnguard brands load`, the demo, records
+    # stored before rights were checked) were vouched for by whoever loaded them. The API sets "pending"
+    # on a brand an enterprise registers itself, and only a verified brand is crawled and scored.
+    rights_status: RightsStatus = Field(
+        default=RightsStatus.VERIFIED,
+        description="pending until an inspector checks the owner's trademark rights; only verified brands are watched",
+    )
     created_at: AwareDatetime = Field(default_factory=utcnow)
     updated_at: AwareDatetime = Field(default_factory=utcnow)
 
@@ -80,6 +96,11 @@ class Brand(Record):
     def names(self) -> list[str]:
         """The brand's name first, then its aliases: what a buyer would type."""
         return [self.name, *[a for a in self.aliases if a.casefold() != self.name.casefold()]]
+
+    @property
+    def monitored(self) -> bool:
+        """Crawled, scored and shown in queues: only once the Board has verified the claimed rights."""
+        return self.rights_status is RightsStatus.VERIFIED
 
     @property
     def min_reference_price_vnd(self) -> int | None:

@@ -53,6 +53,10 @@ class CheckedQuery:
     count_up_to: int | None = None
 
 
+# The first year written with four digits, which both backends compare as dates.
+MIN_YEAR = 1000
+
+
 def date_value(value: Any) -> str:
     """A date as both backends compare it: UTC, milliseconds, ISO 8601 with Z."""
     if isinstance(value, datetime):
@@ -68,7 +72,13 @@ def date_value(value: Any) -> str:
         raise ValueError(f"not a date: {value!r:.80}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # as the records do: naive means UTC
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"date out of range: {value!s:.80}") from None
+    if moment.year < MIN_YEAR:
+        # strftime writes such a year with fewer than four digits: it would sort after every real date.
+        raise ValueError(f"date out of range: {value!s:.80}; the year must be {MIN_YEAR} or later")
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -151,3 +151,74 @@ def test_openapi_carries_the_brand_example(client: TestClient) -> None:
     brand_in = schema["components"]["schemas"]["BrandIn"]
     assert brand_in["examples"][0]["brand_id"] == "sua-tuoi-kcn"
     assert "/v1/brands/{brand_id}/flagged" in schema["paths"]
+
+
+def test_a_trademark_number_belongs_to_one_owner(client: TestClient, keys: Keys) -> None:
+    mine = brand_body("sua-acme", "acme", trademarks=[{"number": "4-0312345-000"}])
+    assert client.post("/v1/brands", json=mine, headers=auth(keys.acme)).status_code == 201
+    # B claims A's number, spelled with other case and spacing and the office's other name.
+    theirs = brand_body("sua-gia", "beta", trademarks=[{"number": " 4-0312345-000 ", "office": "NOIP"}])
+    refused = client.post("/v1/brands", json=theirs, headers=auth(keys.beta))
+    assert refused.status_code == 409, refused.text
+    problem = refused.json()
+    assert problem["type"].endswith("trademark-taken") and "4-0312345-000" in problem["detail"]
+    assert "acme" not in refused.text.lower() and "sua-acme" not in refused.text
+    # Nor through an edit of a brand of its own, nor by the Board on B's behalf.
+    assert client.post("/v1/brands", json=brand_body("keo-beta", "beta"), headers=auth(keys.beta)).status_code == 201
+    edited = brand_body("keo-beta", "beta", trademarks=[{"number": "4-0312345-000"}])
+    assert client.put("/v1/brands/keo-beta", json=edited, headers=auth(keys.beta)).status_code == 409
+    assert client.post("/v1/brands", json=theirs, headers=auth(keys.admin)).status_code == 409
+    # The owner itself may hold one number on several brands.
+    again = brand_body("sua-acme-2", "acme", trademarks=[{"number": "4-0312345-000"}])
+    assert client.post("/v1/brands", json=again, headers=auth(keys.acme)).status_code == 201
+
+
+def test_an_enterprises_brand_is_watched_only_once_its_rights_are_verified(client: TestClient, keys: Keys) -> None:
+    from classifier.service import BrandRegistry
+    from crawler.scheduler import all_brands
+
+    store = client.app.state.keeper.store  # type: ignore[attr-defined]
+    created = client.post("/v1/brands", json=brand_body("sua-acme", "acme"), headers=auth(keys.acme))
+    assert created.json()["rights_status"] == "pending"
+    by_board = client.post("/v1/brands", json=brand_body("keo-beta", "beta"), headers=auth(keys.inspector))
+    assert by_board.json()["rights_status"] == "verified"
+    watched = lambda: sorted(b.brand_id for b in all_brands(store))  # noqa: E731
+    scored = lambda: sorted(b.brand_id for b in BrandRegistry(store, ttl=0).brands())  # noqa: E731
+    assert watched() == scored() == ["keo-beta"]
+    # The enterprise can neither set the status itself nor verify its own claim.
+    forged = client.post(
+        "/v1/brands", json=brand_body("x-acme", "acme", rights_status="verified"), headers=auth(keys.acme)
+    )
+    assert forged.status_code == 422
+    verdict = {"outcome": "verified", "note": "Đã đối chiếu văn bằng 4-0312345-000 trên IP Lib"}
+    assert client.post("/v1/brands/sua-acme/verify", json=verdict, headers=auth(keys.acme)).status_code == 403
+    assert (
+        client.post("/v1/brands/sua-acme/verify", json={"outcome": "verified"}, headers=auth(keys.admin)).status_code
+        == 422
+    )
+    verified = client.post("/v1/brands/sua-acme/verify", json=verdict, headers=auth(keys.inspector))
+    assert verified.status_code == 200 and verified.json()["rights_status"] == "verified"
+    assert watched() == scored() == ["keo-beta", "sua-acme"]
+    entries = client.get("/v1/audit", params={"object": "brand:sua-acme"}, headers=auth(keys.admin)).json()["items"]
+    assert [e["action"] for e in entries] == ["brand.rights_verified"]
+    # A changed claim (another name) goes back to be checked; a change elsewhere keeps it watched.
+    same = brand_body("sua-acme", "acme", crawl_interval_minutes=60)
+    assert client.put("/v1/brands/sua-acme", json=same, headers=auth(keys.acme)).json()["rights_status"] == "verified"
+    renamed = brand_body("sua-acme", "acme", name="Kẹo Beta")
+    assert client.put("/v1/brands/sua-acme", json=renamed, headers=auth(keys.acme)).json()["rights_status"] == "pending"
+    assert watched() == ["keo-beta"]
+
+
+def test_rejecting_a_claim_frees_its_trademark_numbers(client: TestClient, keys: Keys) -> None:
+    squat = brand_body("keo-beta-gia", "acme", trademarks=[{"number": "4-0999999-000"}])
+    assert client.post("/v1/brands", json=squat, headers=auth(keys.acme)).status_code == 201
+    real = brand_body("keo-beta", "beta", trademarks=[{"number": "4-0999999-000"}])
+    assert client.post("/v1/brands", json=real, headers=auth(keys.beta)).status_code == 409
+    verdict = {"outcome": "rejected", "note": "Văn bằng thuộc Công ty Beta"}
+    rejected = client.post("/v1/brands/keo-beta-gia/verify", json=verdict, headers=auth(keys.inspector))
+    assert rejected.json()["rights_status"] == "rejected"
+    assert client.post("/v1/brands", json=real, headers=auth(keys.beta)).status_code == 201
+    # Once B's claim is verified, the rejected squatter cannot be verified onto the same number.
+    ok = {"outcome": "verified", "note": "Đã đối chiếu"}
+    assert client.post("/v1/brands/keo-beta/verify", json=ok, headers=auth(keys.inspector)).status_code == 200
+    assert client.post("/v1/brands/keo-beta-gia/verify", json=ok, headers=auth(keys.inspector)).status_code == 409

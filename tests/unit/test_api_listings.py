@@ -108,3 +108,28 @@ def test_listing_detail_has_history_and_scores(client: TestClient, store: Store,
     assert client.get("/v1/listings/demo:a2", headers=auth(keys.acme)).status_code == 200
     assert client.get("/v1/listings/demo:b1", headers=auth(keys.acme)).status_code == 404
     assert client.get("/v1/listings/demo:nope", headers=auth(keys.inspector)).status_code == 404
+
+
+def _same_as_missing(client: TestClient, key: str, asked: str, missing: str, path: str = "/v1/listings/{}") -> None:
+    """The answer for `asked` is the answer for a missing key, but for the key itself."""
+    got = client.get(path.format(asked), headers=auth(key))
+    none = client.get(path.format(missing), headers=auth(key))
+    assert got.status_code == none.status_code == 404, (got.text, none.text)
+    assert got.text.replace(asked, "KEY") == none.text.replace(missing, "KEY"), (got.text, none.text)
+
+
+def test_an_unflagged_score_for_an_own_brand_answers_as_a_missing_listing(
+    client: TestClient, store: Store, keys: Keys
+) -> None:
+    """A listing another enterprise's brand flagged, also scored (low) against A's brand, stays B's."""
+    _seed(store)
+    seed_scored(store, [scored("sua-acme", "b1", 0.1, flagged=False)], with_listings=False)
+    assert client.get("/v1/listings/demo:b1", headers=auth(keys.beta)).status_code == 200
+    _same_as_missing(client, keys.acme, "demo:b1", "demo:nope")
+    # Its own unflagged listing (a4 scored 0.20) is not a suspect either: nothing to see.
+    _same_as_missing(client, keys.acme, "demo:a4", "demo:nope")
+    assert client.get("/v1/listings/demo:a4", headers=auth(keys.inspector)).status_code == 200
+    # Once flagged for one of A's brands, A sees it, with its own brand's scores only.
+    seed_scored(store, [scored("sua-acme", "b1", 0.7)], with_listings=False)
+    detail = client.get("/v1/listings/demo:b1", headers=auth(keys.acme)).json()
+    assert [s["brand_id"] for s in detail["scores"]] == ["sua-acme"]

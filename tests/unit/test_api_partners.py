@@ -115,7 +115,7 @@ def test_updated_after_starts_strictly_after_that_time(
     ).json()["items"]
     assert [c["case_id"] for c in later] == [c["case_id"] for c in all_items[3:]]
     bad = client.get("/v1/partner/cases", params={"updated_after": "yesterday"}, headers=auth(keys.partner))
-    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
 
 
 def test_forged_or_foreign_cursors_are_refused(

@@ -231,6 +231,7 @@ def test_enterprise_registers_and_edits_its_brand_with_clear_errors(client: Test
     assert brand is not None and brand.owner_id == "acme" and brand.products[0].reference_price_vnd == 45000
     page = client.get("/portal/brands/banh-acme")
     assert "Bánh &lt;Acme&gt;" in page.text and "45.000 ₫" in page.text
+    assert "Đang chờ Ban Quản lý xác minh" in page.text  # registered by the enterprise: watched once verified
     edit = client.get("/portal/brands/banh-acme/edit")
     assert "4-0312345-000; 30; 2030-01-01" in edit.text
     changed = client.post(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,11 @@ def auth(key: str) -> dict[str, str]:
     return {"X-API-Key": key}
 
 
+def trademark_number(owner_id: str) -> str:
+    """An IP Viet Nam certificate number of this owner's own: a number belongs to one owner."""
+    return "4-0312345-000" if owner_id == "acme" else f"4-{zlib.crc32(owner_id.encode()) % 10_000_000:07d}-000"
+
+
 def brand_body(brand_id: str = "sua-acme", owner_id: str = "acme", **changes: object) -> dict[str, object]:
     body: dict[str, object] = {
         "brand_id": brand_id,
@@ -90,7 +96,7 @@ def brand_body(brand_id: str = "sua-acme", owner_id: str = "acme", **changes: ob
         "owner_name": f"Công ty {owner_id}",
         "name": f"Nhãn {brand_id}",
         "aliases": ["alias " + brand_id],
-        "trademarks": [{"number": "4-0312345-000", "nice_classes": [29, 32]}],
+        "trademarks": [{"number": trademark_number(owner_id), "nice_classes": [29, 32]}],
         "products": [{"name": "Sữa tươi 1L", "reference_price_vnd": 32000}],
     }
     body.update(changes)
