@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     admin_key: str = Field(
         default="", description="An admin API key to create at start-up (for deployments); empty: none"
     )
+    secret_key: str = Field(
+        default="",
+        description="Keys the audit chain (HMAC-SHA256); every process must share it. "
+        "Empty: a random key kept in DATA_DIR/secret-key (one host)",
+    )
 
     demo_host: str = Field(default="127.0.0.1")
     demo_port: int = Field(default=8800, ge=1, le=65535)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from api.audit.changes import record_change
 from api.auth.models import Principal
 from api.brands.models import BrandInBase
 from api.enterprises.service import require_registered
@@ -53,6 +54,7 @@ def create_brand(store: Store, principal: Principal, brand_in: BrandInBase) -> B
             f"Nhãn hiệu '{brand.brand_id}' đã tồn tại; dùng PUT /v1/brands/{brand.brand_id} để sửa.",
             f"Brand '{brand.brand_id}' already exists; use PUT /v1/brands/{brand.brand_id} to change it.",
         ) from None
+    record_change(store, principal.actor, "brand.create", f"brand:{brand.brand_id}", None, brand)
     log.info("brand %s created for owner %s by %s", brand.brand_id, brand.owner_id, principal.actor)
     return brand
 
@@ -71,6 +73,7 @@ def replace_brand(store: Store, principal: Principal, brand_id: str, brand_in: B
     if brand.owner_id != current.owner_id:
         require_registered(store, brand.owner_id)
     store.put_brand(brand)
+    record_change(store, principal.actor, "brand.change", f"brand:{brand_id}", current, brand)
     log.info("brand %s replaced by %s", brand_id, principal.actor)
     return brand
 
