@@ -29,7 +29,7 @@ from classifier.training.default_model import ensure_current
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.bus.worker import RecordWorker
-from kcnguard.cases.flow import open_cases
+from kcnguard.cases.flow import follow_scores, open_cases
 from kcnguard.errors import TransientError
 from kcnguard.records import Brand, Listing, Record
 from kcnguard.settings import Settings
@@ -148,7 +148,7 @@ class ClassifierHandler:
             raise TypeError(f"the classifier handles Listing records, not {wrong}")
         if not listings:
             return
-        self.seller_history.new_batch()
+        self.seller_history.new_batch(listings)
         scored = self.scorer().score_many(listings)
         # Every id this batch will write is checked before the first write, so a record the store would refuse
         # fails here (and is dead-lettered alone) instead of after its listing or case was written.
@@ -159,6 +159,7 @@ class ClassifierHandler:
         if scored:
             self.store.put_scored(scored)
         events = open_cases(self.store, [s for s in scored if s.flagged], ACTOR, RESCORE_DELTA)
+        events += follow_scores(self.store, [s for s in scored if not s.flagged], ACTOR)
         if scored:
             self.bus.publish_records(SCORED_LISTINGS, scored, keys=[s.listing.key for s in scored])
         if events:

@@ -25,6 +25,11 @@ from kcnguard.store import Store, Versioned
 
 log = logging.getLogger(__name__)
 
+# Why the classifier moves a case on its own; kept in the case's history and the audit entry.
+SCORE_DROPPED = "score dropped below threshold"
+SCORE_ROSE = "score rose above threshold again"
+KEPT_OPEN = "score dropped below threshold; kept open: an inspector has acted on the case"
+
 
 class Publisher(Protocol):
     def publish(self, events: Sequence[CaseEvent]) -> None: ...
@@ -111,6 +116,12 @@ def open_cases(store: Store, flagged: Sequence[ScoredListing], actor: str, resco
                 # One event per score the case takes: a redelivered batch repeats the id, and consumers drop it.
                 events.append(case_event(saved.record, "rescored", actor, f"{scored.model_version}:{scored.score:.4f}"))
             continue
+        elif case.state is CaseState.DISMISSED and _dismissed_by(case, actor):
+            reopened = _move(store, stored, CaseState.OPEN, actor, SCORE_ROSE, scored)
+            if reopened is not None:
+                entries.append(reopened[1])
+                events.append(reopened[2])
+            continue
         elif not _unannounced(case, actor):
             continue
         events.append(case_event(case, "opened", actor, at=case.created_at))
@@ -118,8 +129,59 @@ def open_cases(store: Store, flagged: Sequence[ScoredListing], actor: str, resco
     return events
 
 
+def follow_scores(store: Store, unflagged: Sequence[ScoredListing], actor: str) -> list[CaseEvent]:
+    """Cases whose listing's score fell below the threshold follow it; return the events to announce.
+
+    An open case nobody has acted on is dismissed ("score dropped below threshold"), audited and announced;
+    it opens again if the score rises back (`open_cases`). A case an inspector has acted on stays open: its
+    score is updated once, with that reason in the audit entry, and the decision stays the inspector's.
+    """
+    ids = {Case.make_id(s.listing.key, s.brand_id): s for s in unflagged}
+    cases = store.get_cases(list(ids)) if ids else {}
+    events: list[CaseEvent] = []
+    entries: list[audit.Draft] = []
+    for case_id, stored in cases.items():
+        case, scored = stored.record, ids[case_id]
+        if case.state is not CaseState.OPEN:
+            continue
+        if all(step.actor == actor for step in case.history):  # nobody but the classifier has moved it
+            moved = _move(store, stored, CaseState.DISMISSED, actor, SCORE_DROPPED, scored)
+            if moved is not None:
+                entries.append(moved[1])
+                events.append(moved[2])
+        elif case.score >= scored.threshold:  # the first time it falls: said once, not on every re-score
+            rescored = _rescore(store, stored, scored, actor, KEPT_OPEN)
+            if rescored is not None:
+                entries.append(rescored[1])
+                events.append(
+                    case_event(rescored[0].record, "rescored", actor, f"{scored.model_version}:{scored.score:.4f}")
+                )
+    audit.append_many(store, entries)
+    return events
+
+
+def _move(
+    store: Store, current: Versioned[Case], to: CaseState, actor: str, reason: str, scored: ScoredListing
+) -> tuple[Versioned[Case], audit.Draft, CaseEvent] | None:
+    """The classifier moves a case its score decides (an inspector acting at that moment wins)."""
+    case = current.record
+    moved = case.transition(to, actor, reason).model_copy(update={"score": scored.score})
+    try:
+        saved = store.save_case(moved, current.version)
+    except ConflictError:
+        log.info("case %s changed while following its score; left to the inspector", case.case_id)
+        return None
+    store.set_review_status(moved.listing_key, moved.brand_id, moved.review_status)
+    log.info("case %s %s: %s (%.2f)", case.case_id, to, reason, scored.score)
+    action = "case.auto_dismiss" if to is CaseState.DISMISSED else "case.auto_reopen"
+    entry = audit.Draft(
+        actor, action, _object(case), _scored(case, current.version), _scored(moved, saved.version), reason
+    )
+    return saved, entry, case_event(moved, "transitioned", actor, saved.version)
+
+
 def _rescore(
-    store: Store, current: Versioned[Case], scored: ScoredListing, actor: str
+    store: Store, current: Versioned[Case], scored: ScoredListing, actor: str, reason: str | None = None
 ) -> tuple[Versioned[Case], audit.Draft] | None:
     """Update a still-open case's score; an inspector acting on it at that moment wins."""
     case = current.record
@@ -130,7 +192,7 @@ def _rescore(
         log.info("case %s changed while re-scoring; left to the inspector", case.case_id)
         return None
     log.info("case %s re-scored %.2f -> %.2f", case.case_id, case.score, scored.score)
-    note = f"model {scored.model_version}"
+    note = f"model {scored.model_version}" + (f"; {reason}" if reason else "")
     entry = audit.Draft(
         actor, "case.rescore", _object(case), _scored(case, current.version), _scored(updated, saved.version), note
     )
@@ -139,6 +201,12 @@ def _rescore(
 
 def _scored(case: Case, version: str) -> dict[str, Any]:
     return {**summary(case, version), "score": case.score}
+
+
+def _dismissed_by(case: Case, actor: str) -> bool:
+    """Dismissed by `actor` because its score fell, not by an inspector's decision."""
+    last = case.history[-1] if case.history else None
+    return last is not None and last.actor == actor and last.note == SCORE_DROPPED
 
 
 def _unannounced(case: Case, actor: str) -> bool:
