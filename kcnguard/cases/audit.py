@@ -244,6 +244,18 @@ def _walk_to_end(store: Store, start: int) -> tuple[int, str]:
         seq, prev_hash = seq + 1, nxt.body["hash"]
 
 
+def has_entry(store: Store, obj: str, version: str) -> bool:
+    """Whether the log already has an entry leaving `obj` at `version` (a change made once, retried)."""
+    head = store.docs.get(AUDIT_HEAD.name, HEAD_ID)
+    pending = head.body.get("pending", []) if head else []
+    if any(e["object"] == obj and (e.get("after") or {}).get("version") == version for e in pending):
+        return True
+    store.docs.refresh(AUDIT.name)
+    query = Query(filters={"object": obj}, sort=[("seq", "desc")], size=1)
+    newest = store.docs.search(AUDIT.name, query).docs
+    return bool(newest) and (newest[0].body.get("after") or {}).get("version") == version
+
+
 def list_entries(
     store: Store,
     limit: int,

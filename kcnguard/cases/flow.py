@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kcnguard.cases import audit
+from kcnguard.cases import audit, intents
 from kcnguard.cases.events import case_event
 from kcnguard.cases.outbox import Outbox
 from kcnguard.errors import ConflictError
@@ -69,20 +69,15 @@ def commit_change(
     note: str | None,
     publisher: Publisher | None,
 ) -> Versioned[Case]:
-    """Save a change computed from `current`, mirror its review status onto the score, audit it, announce it."""
-    saved = store.save_case(changed, current.version)
-    store.set_review_status(changed.listing_key, changed.brand_id, changed.review_status)
-    audit.append(
-        store,
-        actor,
-        action,
-        _object(changed),
-        before=summary(current.record, current.version),
-        after=summary(changed, saved.version),
-        note=note,
-    )
-    # The case's new version names the change, so a retry of the same change repeats the event id.
-    publish(store, publisher, [case_event(changed, kind, actor, saved.version)])
+    """Save a change computed from `current`, mirror its review status onto the score, audit it, announce it:
+    all or nothing, through an intent record (kcnguard.cases.intents)."""
+    intents.finish_case(store, changed.case_id, publisher)  # a change a stopped process left half-made
+    before = summary(current.record, current.version)
+    body = intents.intent_body(actor, current, changed, action, kind, note, before)
+    intents.begin(store, body)
+    saved = intents.finish(store, body, publisher)
+    if saved is None:
+        raise ConflictError(f"case {changed.case_id} was changed by someone else first")
     return saved
 
 
@@ -117,10 +112,7 @@ def open_cases(store: Store, flagged: Sequence[ScoredListing], actor: str, resco
                 events.append(case_event(saved.record, "rescored", actor, f"{scored.model_version}:{scored.score:.4f}"))
             continue
         elif case.state is CaseState.DISMISSED and _dismissed_by(case, actor):
-            reopened = _move(store, stored, CaseState.OPEN, actor, SCORE_ROSE, scored)
-            if reopened is not None:
-                entries.append(reopened[1])
-                events.append(reopened[2])
+            events += _move(store, stored, CaseState.OPEN, actor, SCORE_ROSE, scored)
             continue
         elif not _unannounced(case, actor):
             continue
@@ -145,10 +137,7 @@ def follow_scores(store: Store, unflagged: Sequence[ScoredListing], actor: str) 
         if case.state is not CaseState.OPEN:
             continue
         if all(step.actor == actor for step in case.history):  # nobody but the classifier has moved it
-            moved = _move(store, stored, CaseState.DISMISSED, actor, SCORE_DROPPED, scored)
-            if moved is not None:
-                entries.append(moved[1])
-                events.append(moved[2])
+            events += _move(store, stored, CaseState.DISMISSED, actor, SCORE_DROPPED, scored)
         elif case.score >= scored.threshold:  # the first time it falls: said once, not on every re-score
             rescored = _rescore(store, stored, scored, actor, KEPT_OPEN)
             if rescored is not None:
@@ -160,24 +149,31 @@ def follow_scores(store: Store, unflagged: Sequence[ScoredListing], actor: str) 
     return events
 
 
+class _Collected:
+    """A publisher that keeps the events for the classifier to publish with its batch."""
+
+    def __init__(self) -> None:
+        self.events: list[CaseEvent] = []
+
+    def publish(self, events: Sequence[CaseEvent]) -> None:
+        self.events.extend(events)
+
+
 def _move(
     store: Store, current: Versioned[Case], to: CaseState, actor: str, reason: str, scored: ScoredListing
-) -> tuple[Versioned[Case], audit.Draft, CaseEvent] | None:
-    """The classifier moves a case its score decides (an inspector acting at that moment wins)."""
+) -> list[CaseEvent]:
+    """The classifier moves a case its score decides, all or nothing (an inspector acting at that moment wins)."""
     case = current.record
     moved = case.transition(to, actor, reason).model_copy(update={"score": scored.score})
+    action = "case.auto_dismiss" if to is CaseState.DISMISSED else "case.auto_reopen"
+    collected = _Collected()
     try:
-        saved = store.save_case(moved, current.version)
+        commit_change(store, actor, current, moved, action, "transitioned", f"{reason} ({scored.score:.4f})", collected)
     except ConflictError:
         log.info("case %s changed while following its score; left to the inspector", case.case_id)
-        return None
-    store.set_review_status(moved.listing_key, moved.brand_id, moved.review_status)
-    log.info("case %s %s: %s (%.2f)", case.case_id, to, reason, scored.score)
-    action = "case.auto_dismiss" if to is CaseState.DISMISSED else "case.auto_reopen"
-    entry = audit.Draft(
-        actor, action, _object(case), _scored(case, current.version), _scored(moved, saved.version), reason
-    )
-    return saved, entry, case_event(moved, "transitioned", actor, saved.version)
+    else:
+        log.info("case %s %s: %s (%.2f)", case.case_id, to, reason, scored.score)
+    return collected.events
 
 
 def _rescore(
