@@ -10,21 +10,19 @@ import pytest
 from pydantic import ValidationError
 
 from classifier.model import TrainedModel
-from classifier.seed_data import seed_brands
 from classifier.service import build_handler
-from classifier.training.fit import train_seed
-from kcnguard.bus.embedded import EmbeddedBus
-from kcnguard.bus.worker import RecordWorker
 from kcnguard.records import Case, CrawlJob, Listing, scored_key
 from kcnguard.records.base import MAX_RECORD_ID_BYTES
 from kcnguard.records.listing import MAX_LISTING_ID_BYTES, MAX_LISTING_KEY_BYTES
 from kcnguard.settings import Settings
-from kcnguard.store import Query, Store
+from kcnguard.store import Query
 from kcnguard.store.checked import MAX_ID_BYTES, id_problem
-from kcnguard.store.sqlite import SqliteDocumentStore
 from kcnguard.topics import DEAD_LETTER, RAW_LISTINGS
+from tests.unit.test_classifier_service import run_worker
 
 # 126 characters, 504 bytes: under any character limit, over every byte limit once a brand id is appended.
+pytest_plugins = ["tests.unit.test_classifier_service"]
+
 EMOJI_ID = "🦁" * 126
 # "ệ" is three bytes in NFC: 100 of them are 300 bytes.
 VIETNAMESE_ID = "ệ" * 100
@@ -75,34 +73,15 @@ def test_record_ids_count_bytes() -> None:
         Case.model_validate({**case.to_doc(), "case_id": job_id})
 
 
-@pytest.fixture(scope="module")
-def trained() -> TrainedModel:
-    return train_seed()
-
-
 def test_an_over_long_id_is_dead_lettered_with_its_reason_and_leaves_nothing(
-    tmp_path: Path, namespace: str, trained: TrainedModel
+    env, tmp_path: Path, trained: TrainedModel
 ) -> None:
-    bus = EmbeddedBus(tmp_path / "bus.sqlite3", namespace=namespace, retention_hours=24)
-    store = Store(SqliteDocumentStore(tmp_path / "store.sqlite3", namespace=namespace))
-    store.setup()
-    bus.ensure_topics()
-    for brand in seed_brands():
-        store.put_brand(brand)
+    bus, store = env
     good = Listing.model_validate(listing("ok-1"))
     bus.publish_records(RAW_LISTINGS, [good])
     bus.publish(RAW_LISTINGS, json.dumps(listing(EMOJI_ID)).encode())
     bus.flush()
-    handler = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
-    worker = RecordWorker(bus, "classifier", RAW_LISTINGS, handler, poll_seconds=0.2)
-    try:
-        settled = 0
-        for _ in range(20):
-            settled += worker.run_once()
-            if settled >= 2:
-                break
-    finally:
-        worker.close()
+    worker = run_worker(bus, build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained), 2)
     assert worker.stats.handled == 1 and worker.stats.dead_lettered == 1
     with bus.subscribe("t-dead", [DEAD_LETTER]) as consumer:
         letters = [json.loads(m.value) for m in consumer.poll(10, 0.5)]
@@ -111,8 +90,6 @@ def test_an_over_long_id_is_dead_lettered_with_its_reason_and_leaves_nothing(
     assert [c.listing_key for c in store.search_cases(Query(size=50)).items] == [good.key]
     assert [s.listing.key for s in store.search_scored(Query(size=50)).items] == [good.key]
     assert store.get_listing("shopee:" + EMOJI_ID) is None
-    bus.close()
-    store.close()
 
 
 def test_the_handler_checks_every_id_before_its_first_write() -> None:

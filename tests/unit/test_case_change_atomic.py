@@ -12,8 +12,8 @@ from kcnguard.cases.collections import CASE_INTENTS
 from kcnguard.cases.events import case_event
 from kcnguard.cases.outbox import Outbox
 from kcnguard.errors import ConflictError
-from kcnguard.records import CaseState
-from kcnguard.store import Store
+from kcnguard.records import Case, CaseState
+from kcnguard.store import Store, Versioned
 from kcnguard.store.sqlite import SqliteDocumentStore
 from tests.unit.test_api_support import open_case, scored, seed_scored
 
@@ -48,20 +48,27 @@ def _stop_at(monkeypatch: pytest.MonkeyPatch, store: Store, step: str) -> None:
         monkeypatch.setattr(intents, "_drop", stop)
 
 
-@pytest.mark.parametrize("step", STEPS)
-def test_a_change_stopped_before_any_step_is_whole_after_restart(
-    store: Store, monkeypatch: pytest.MonkeyPatch, step: str
-) -> None:
-    item = scored("sua-acme", "1", 0.9)
+def _stopped_change(
+    store: Store, monkeypatch: pytest.MonkeyPatch, listing_id: str, step: str
+) -> tuple[Versioned[Case], Case]:
+    """A confirmation of a fresh case, stopped just before `step`: the case as it stood, and the change."""
+    item = scored("sua-acme", listing_id, 0.9)
     seed_scored(store, [item])
-    opened = open_case(store, item)
-    current = store.get_case(opened.case_id)
-    confirmed = current.record.transition(CaseState.CONFIRMED, "inspector:lan", "rõ ràng")
-
+    current = store.get_case(open_case(store, item).case_id)
+    confirmed = current.record.transition(CaseState.CONFIRMED, "inspector:lan")
     with monkeypatch.context() as patched:
         _stop_at(patched, store, step)
         with pytest.raises(Stopped):
             flow.commit_change(store, "inspector:lan", current, confirmed, "review.confirm", "transitioned", None, None)
+    return current, confirmed
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_change_stopped_before_any_step_is_whole_after_restart(
+    store: Store, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    current, confirmed = _stopped_change(store, monkeypatch, "1", step)
+    opened, item = current.record, scored("sua-acme", "1", 0.9)
 
     assert intents.redrive_all(store) == 1  # the restart
     saved = store.get_case(opened.case_id)
@@ -81,15 +88,8 @@ def test_a_change_stopped_before_any_step_is_whole_after_restart(
 def test_the_next_change_of_the_case_finishes_a_stopped_one_first(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    item = scored("sua-acme", "2", 0.9)
-    seed_scored(store, [item])
-    opened = open_case(store, item)
-    current = store.get_case(opened.case_id)
-    confirmed = current.record.transition(CaseState.CONFIRMED, "inspector:lan")
-    with monkeypatch.context() as patched:
-        _stop_at(patched, store, "append")
-        with pytest.raises(Stopped):
-            flow.commit_change(store, "inspector:lan", current, confirmed, "review.confirm", "transitioned", None, None)
+    current, _ = _stopped_change(store, monkeypatch, "2", "append")
+    opened = current.record
     # Another inspector, from the case as it stood: the half-made change is finished, this one is stale.
     dismissed = current.record.transition(CaseState.DISMISSED, "inspector:mai")
     with pytest.raises(ConflictError):
@@ -100,15 +100,8 @@ def test_the_next_change_of_the_case_finishes_a_stopped_one_first(
 
 
 def test_a_change_overtaken_before_its_save_leaves_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    item = scored("sua-acme", "3", 0.9)
-    seed_scored(store, [item])
-    opened = open_case(store, item)
-    current = store.get_case(opened.case_id)
-    with monkeypatch.context() as patched:
-        _stop_at(patched, store, "save_case")
-        with pytest.raises(Stopped):
-            changed = current.record.transition(CaseState.CONFIRMED, "inspector:lan")
-            flow.commit_change(store, "inspector:lan", current, changed, "review.confirm", "transitioned", None, None)
+    current, _ = _stopped_change(store, monkeypatch, "3", "save_case")
+    opened = current.record
     # Before any restart, the classifier re-scores the case: the stopped change is now stale.
     store.save_case(current.record.model_copy(update={"score": 0.95}), current.version)
     assert intents.redrive_all(store) == 1
@@ -128,15 +121,7 @@ def test_the_api_finishes_half_made_changes_at_start_up(
     settings = Settings(data_dir=tmp_path / "data", store_url=f"sqlite:///{tmp_path}/s.db", namespace=namespace)
     store = Store(SqliteDocumentStore(tmp_path / "s.db", namespace=namespace))
     store.setup()
-    item = scored("sua-acme", "4", 0.9)
-    seed_scored(store, [item])
-    opened = open_case(store, item)
-    current = store.get_case(opened.case_id)
-    confirmed = current.record.transition(CaseState.CONFIRMED, "inspector:lan")
-    with monkeypatch.context() as patched:
-        _stop_at(patched, store, "append")
-        with pytest.raises(Stopped):
-            flow.commit_change(store, "inspector:lan", current, confirmed, "review.confirm", "transitioned", None, None)
+    opened = _stopped_change(store, monkeypatch, "4", "append")[0].record
     assert audit.list_entries(store, 10, 0, obj=f"case:{opened.case_id}")[1] == 0
     with TestClient(create_app(settings, store)):
         pass

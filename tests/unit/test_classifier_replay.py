@@ -46,13 +46,19 @@ def snapshot(store: Store) -> tuple[dict[str, float], dict[str, str]]:
     return scores, cases
 
 
-def test_replaying_a_batch_twice_gives_the_same_scores_and_cases(env, tmp_path: Path, trained: TrainedModel) -> None:
+def fakes_after_clean_history(env, data_dir: Path, model: TrainedModel, seller: str, clean: int):
+    """A seller's `clean` listings scored first (its history), then a batch of its fakes; the handler and batch."""
     bus, store = env
-    handle = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
-    # The seller's history: clean listings scored before.
-    handle([sold_by("shop-a", CLEAN, f"old{i}") for i in range(4)])
-    batch = [sold_by("shop-a", title, f"new{i}") for i, title in enumerate(FAKES)]
+    handle = build_handler(store, bus, Settings(data_dir=data_dir), model)
+    handle([sold_by(seller, CLEAN, f"old{i}") for i in range(clean)])
+    batch = [sold_by(seller, title, f"new{i}") for i, title in enumerate(FAKES)]
     handle(batch)
+    return handle, batch
+
+
+def test_replaying_a_batch_twice_gives_the_same_scores_and_cases(env, tmp_path: Path, trained: TrainedModel) -> None:
+    store = env[1]
+    handle, batch = fakes_after_clean_history(env, tmp_path / "data", trained, "shop-a", 4)
     first = snapshot(store)
     opened = audit.list_entries(store, 1, 0, action="case.open")[1]
     for _ in range(2):
@@ -64,11 +70,7 @@ def test_replaying_a_batch_twice_gives_the_same_scores_and_cases(env, tmp_path: 
 
 
 def test_the_sellers_history_leaves_out_the_batchs_own_listings(env, tmp_path: Path, trained: TrainedModel) -> None:
-    bus, store = env
-    handle = build_handler(store, bus, Settings(data_dir=tmp_path / "data"), trained)
-    handle([sold_by("shop-b", CLEAN, f"old{i}") for i in range(3)])
-    batch = [sold_by("shop-b", title, f"new{i}") for i, title in enumerate(FAKES)]
-    handle(batch)
+    handle, batch = fakes_after_clean_history(env, tmp_path / "data", trained, "shop-b", 3)
     history = handle.seller_history
     history.new_batch(batch)
     assert history.share_flagged("shopee", "shop-b") == (0.0, 3)
