@@ -1,9 +1,12 @@
 """Opening, re-scoring and moving cases: each change saved, audited and announced the same way wherever it is made.
 
-The classifier opens cases in bulk and re-scores open ones (`open_cases`); the API moves them
+The classifier opens cases in bulk and re-scores open ones (`open_cases`), and dismisses or reopens a
+case nobody else has touched when its score crosses the threshold (`follow_scores`); the API moves them
 (`commit_change`). Either way the case is saved first (a stale version is a ConflictError, never an
 overwrite), then its audit entries are appended (a batch in one step), then its case events are
-built by kcnguard.cases.events. If a later step fails the change stands and the error surfaces.
+built by kcnguard.cases.events. A move (`commit_change`) is all or nothing: recorded first as an intent
+and finished by whoever comes next if its process stops half-way (kcnguard.cases.intents). Openings and
+re-scores are made again by the re-delivered batch, whose steps are idempotent.
 
 The classifier publishes the events it gets back on its own bus, in the batch that made them: a
 re-delivered batch announces them again under the same ids. The API queues its events in the
