@@ -12,6 +12,7 @@ import threading
 
 from api.board.documents import seed as seed_documents
 from kcnguard.backoff import Backoff
+from kcnguard.cases import intents
 from kcnguard.cases.outbox import CaseEvents
 from kcnguard.store import Store
 
@@ -72,6 +73,7 @@ class StoreKeeper:
         try:
             self.store.setup()
             seed_documents(self.store)  # the legal documents page's editable seed, written once
+            intents.redrive_all(self.store)  # case changes a stopped API process left half-made
             if self.admin_key:
                 self._register_admin_key()
         except Exception as exc:  # any failure here means "not ready yet", never a crash

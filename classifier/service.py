@@ -29,11 +29,12 @@ from classifier.training.default_model import ensure_current
 from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.bus.worker import RecordWorker
-from kcnguard.cases.flow import open_cases
+from kcnguard.cases.flow import follow_scores, open_cases
 from kcnguard.errors import TransientError
 from kcnguard.records import Brand, Listing, Record
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
+from kcnguard.store.checked import id_problem
 from kcnguard.topics import CASE_EVENTS, RAW_LISTINGS, SCORED_LISTINGS
 
 log = logging.getLogger(__name__)
@@ -150,13 +151,19 @@ class ClassifierHandler:
             raise TypeError(f"the classifier handles Listing records, not {wrong}")
         if not listings:
             return
-        self.store.upsert_listings(listings)
-        self.seller_history.new_batch()
+        self.seller_history.new_batch(listings)
         scored = self.scorer().score_many(listings)
-        # Cases before scores: whoever can see a flagged score can then also find its case.
-        events = open_cases(self.store, [s for s in scored if s.flagged], ACTOR, RESCORE_DELTA)
+        # Every id this batch will write is checked before the first write, so a record the store would refuse
+        # fails here (and is dead-lettered alone) instead of after its listing or case was written.
+        _check_ids([listing.key for listing in listings] + [s.key for s in scored])
+        self.store.upsert_listings(listings)
+        # Scores before cases: a failure in between leaves a score without its case, which the re-delivered
+        # batch opens; the other order left cases whose score (what the review queue lists) was never written.
         if scored:
             self.store.put_scored(scored)
+        events = open_cases(self.store, [s for s in scored if s.flagged], ACTOR, RESCORE_DELTA)
+        events += follow_scores(self.store, [s for s in scored if not s.flagged], ACTOR)
+        if scored:
             self.bus.publish_records(SCORED_LISTINGS, scored, keys=[s.listing.key for s in scored])
         if events:
             self.bus.publish_records(CASE_EVENTS, events, keys=[e.case_id for e in events])
@@ -168,6 +175,13 @@ class ClassifierHandler:
             len(events),
             self.model.version,
         )
+
+
+def _check_ids(ids: Sequence[str]) -> None:
+    for doc_id in ids:
+        problem = id_problem(doc_id)
+        if problem is not None:
+            raise ValueError(f"{problem}: {doc_id[:80]!r}…")
 
 
 def build_handler(store: Store, bus: Bus, settings: Settings, model: TrainedModel | None = None) -> ClassifierHandler:

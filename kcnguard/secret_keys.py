@@ -8,9 +8,11 @@ and kept in the data dir, readable by its owner only, as `kcnguard run` does for
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 
 from kcnguard.settings import Settings
@@ -58,17 +60,20 @@ def new_secret() -> str:
 
 
 def keep_in_file(path: Path) -> str:
-    """The secret in `path`, made (owner-only) when absent."""
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
+    """The secret in `path`, made when absent: created exclusively and owner-only from the start, so no
+    other user can read it at any moment and processes racing to make it end up with the same one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = new_secret()
-    # Created owner-only from the start: no moment when another user could read it.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(value + "\n")
-    log.info("made a new secret key in %s", path)
-    return value
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(new_secret() + "\n")
+        log.info("made a new secret key in %s", path)
+    for _ in range(100):
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+        time.sleep(0.01)  # another process made the file and is still writing it
+    raise RuntimeError(f"the secret key file {path} is empty: delete it or set KCNGUARD_SECRET_KEY")
 
 
 def secret_key(settings: Settings) -> str:

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Seals webhook secrets at rest, signs partner cursors (24+ characters); kcnguard run makes one",
+        description="Keys the audit chain, seals webhook secrets at rest, signs partner cursors (24+ characters); "
+        "every process shares it. Empty with the embedded store: a random key kept in DATA_DIR/secret-key",
         json_schema_extra=SECRET,
     )
     trusted_proxies: str = Field(

@@ -50,6 +50,8 @@ SECRETS_FOR = {
         "KCNGUARD_EVIDENCE_S3_SECRET_KEY",
     },
     "crawler": {"KCNGUARD_EVIDENCE_S3_ACCESS_KEY", "KCNGUARD_EVIDENCE_S3_SECRET_KEY"},
+    # The classifier appends to the audit chain when it opens or re-scores a case: it signs with the key.
+    "classifier": {"KCNGUARD_SECRET_KEY"},
     "webhooks": {"KCNGUARD_SECRET_KEY"},
 }
 

@@ -12,6 +12,8 @@ import pytest
 for _setting in ("ANONYMOUS", "USER", "PARTNER"):
     os.environ.setdefault(f"KCNGUARD_{_setting}_RATE_PER_MINUTE", "100000")
     os.environ.setdefault(f"KCNGUARD_{_setting}_RATE_BURST", "100000")
+# The audit chain's key: fixed for tests, so none of them writes a key file into the working directory.
+os.environ.setdefault("KCNGUARD_SECRET_KEY", "test-audit-key-0c6f3a9e2b7d41c8a5f0e9d2b6c1a7f3")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()

@@ -8,6 +8,7 @@ from typing import Any
 
 from api.agencies.models import Agency, AgencyIn
 from api.agencies.store import agencies
+from api.audit.changes import record_change
 from api.problems import Problem
 from api.registry import create_unique, same_id
 from kcnguard.records.base import utcnow
@@ -35,6 +36,7 @@ def register_agency(store: Store, body: AgencyIn | dict[str, Any], actor: str = 
         f"Agency '{agency.slug}' already exists; use PUT to change it.",
     )
     create_unique(agencies(store), agency, taken)
+    record_change(store, actor, "agency.create", f"agency:{agency.slug}", None, agency)
     log.info("agency %s registered by %s", agency.slug, actor)
     return agency
 
@@ -46,6 +48,7 @@ def replace_agency(store: Store, slug: str, body: AgencyIn, actor: str) -> Agenc
     same_id("agency-slug-mismatch", "slug", body.slug, slug)
     agency = Agency(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
     agencies(store).put(agency)
+    record_change(store, actor, "agency.change", f"agency:{slug}", current, agency)
     log.info("agency %s replaced by %s", slug, actor)
     return agency
 

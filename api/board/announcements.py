@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from api.audit.changes import record_change
 from api.auth.enums import Role, Scope
 from api.auth.models import Principal
 from api.auth.service import require_scope
@@ -63,6 +64,7 @@ def publish(store: Store, principal: Principal, body: AnnouncementIn) -> Announc
         published_by=principal.actor,
     )
     announcements(store).put(item)
+    record_change(store, principal.actor, "announcement.create", f"announcement:{item.announcement_id}", None, item)
     log.info("announcement %s published by %s to %s", item.announcement_id, principal.actor, ",".join(audience))
     return item
 

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+from api.audit.changes import record_change
 from api.board.models import Document, DocumentIn
 from api.board.store import documents
 from api.problems import Problem
@@ -60,5 +61,7 @@ def put_document(store: Store, doc_id: str, body: DocumentIn, actor: str) -> Doc
         updated_by=actor,
     )
     documents(store).put(doc)
+    action = "document.change" if current else "document.create"
+    record_change(store, actor, action, f"document:{doc_id}", current, doc)
     log.info("legal document %s %s by %s", doc_id, "edited" if current else "added", actor)
     return doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from api.audit.changes import record_change
 from api.auth.models import Principal
 from api.brands import rights
 from api.brands.models import BrandInBase
@@ -60,6 +61,7 @@ def create_brand(store: Store, principal: Principal, brand_in: BrandInBase) -> B
             f"Nhãn hiệu '{brand.brand_id}' đã tồn tại; dùng PUT /v1/brands/{brand.brand_id} để sửa.",
             f"Brand '{brand.brand_id}' already exists; use PUT /v1/brands/{brand.brand_id} to change it.",
         ) from None
+    record_change(store, principal.actor, "brand.create", f"brand:{brand.brand_id}", None, brand)
     log.info("brand %s created for owner %s by %s", brand.brand_id, brand.owner_id, principal.actor)
     return brand
 
@@ -80,6 +82,7 @@ def replace_brand(store: Store, principal: Principal, brand_id: str, brand_in: B
     rights.check_trademarks_free(store, brand, HOLDING)
     brand = brand.model_copy(update={"rights_status": rights.status_for(principal, current, brand)})
     store.put_brand(brand)
+    record_change(store, principal.actor, "brand.change", f"brand:{brand_id}", current, brand)
     log.info("brand %s replaced by %s", brand_id, principal.actor)
     return brand
 

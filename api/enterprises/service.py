@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from api.audit.changes import record_change
 from api.auth.models import Principal
 from api.enterprises.models import Enterprise, EnterpriseIn
 from api.enterprises.store import enterprises
@@ -41,6 +42,7 @@ def register_enterprise(store: Store, body: EnterpriseIn | dict[str, Any], actor
         f"Enterprise '{enterprise.enterprise_id}' already exists; use PUT to change it.",
     )
     create_unique(enterprises(store), enterprise, taken)
+    record_change(store, actor, "enterprise.create", f"enterprise:{enterprise.enterprise_id}", None, enterprise)
     log.info("enterprise %s registered by %s", enterprise.enterprise_id, actor)
     return enterprise
 
@@ -68,6 +70,7 @@ def replace_enterprise(store: Store, principal: Principal, enterprise_id: str, b
     same_id("enterprise-id-mismatch", "enterprise_id", body.enterprise_id, enterprise_id)
     updated = Enterprise(**body.model_dump(), created_at=current.created_at, updated_at=utcnow())
     enterprises(store).put(updated)
+    record_change(store, principal.actor, "enterprise.change", f"enterprise:{enterprise_id}", current, updated)
     log.info("enterprise %s replaced by %s", enterprise_id, principal.actor)
     return updated
 

@@ -22,3 +22,6 @@ AUDIT_HEAD = Collection("audit_head", {})
 
 # Case events the bus would not take yet; the API's publisher sends them when it is back.
 OUTBOX = Collection("outbox", {"queued_at": Field("queued_at", Kind.DATE)})
+
+# A case change about to be made, kept until all its writes are (kcnguard/cases/intents.py); the id is the case's.
+CASE_INTENTS = Collection("case_intents", {})

@@ -1,9 +1,12 @@
 """Opening, re-scoring and moving cases: each change saved, audited and announced the same way wherever it is made.
 
-The classifier opens cases in bulk and re-scores open ones (`open_cases`); the API moves them
+The classifier opens cases in bulk and re-scores open ones (`open_cases`), and dismisses or reopens a
+case nobody else has touched when its score crosses the threshold (`follow_scores`); the API moves them
 (`commit_change`). Either way the case is saved first (a stale version is a ConflictError, never an
 overwrite), then its audit entries are appended (a batch in one step), then its case events are
-built by kcnguard.cases.events. If a later step fails the change stands and the error surfaces.
+built by kcnguard.cases.events. A move (`commit_change`) is all or nothing: recorded first as an intent
+and finished by whoever comes next if its process stops half-way (kcnguard.cases.intents). Openings and
+re-scores are made again by the re-delivered batch, whose steps are idempotent.
 
 The classifier publishes the events it gets back on its own bus, in the batch that made them: a
 re-delivered batch announces them again under the same ids. The API queues its events in the
@@ -16,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kcnguard.cases import audit
+from kcnguard.cases import audit, intents
 from kcnguard.cases.events import case_event
 from kcnguard.cases.outbox import Outbox
 from kcnguard.errors import ConflictError
@@ -24,6 +27,11 @@ from kcnguard.records import Case, CaseEvent, CaseState, ScoredListing
 from kcnguard.store import Store, Versioned
 
 log = logging.getLogger(__name__)
+
+# Why the classifier moves a case on its own; kept in the case's history and the audit entry.
+SCORE_DROPPED = "score dropped below threshold"
+SCORE_ROSE = "score rose above threshold again"
+KEPT_OPEN = "score dropped below threshold; kept open: an inspector has acted on the case"
 
 
 class Publisher(Protocol):
@@ -64,20 +72,15 @@ def commit_change(
     note: str | None,
     publisher: Publisher | None,
 ) -> Versioned[Case]:
-    """Save a change computed from `current`, mirror its review status onto the score, audit it, announce it."""
-    saved = store.save_case(changed, current.version)
-    store.set_review_status(changed.listing_key, changed.brand_id, changed.review_status)
-    audit.append(
-        store,
-        actor,
-        action,
-        _object(changed),
-        before=summary(current.record, current.version),
-        after=summary(changed, saved.version),
-        note=note,
-    )
-    # The case's new version names the change, so a retry of the same change repeats the event id.
-    publish(store, publisher, [case_event(changed, kind, actor, saved.version)])
+    """Save a change computed from `current`, mirror its review status onto the score, audit it, announce it:
+    all or nothing, through an intent record (kcnguard.cases.intents)."""
+    intents.finish_case(store, changed.case_id, publisher)  # a change a stopped process left half-made
+    before = summary(current.record, current.version)
+    body = intents.intent_body(actor, current, changed, action, kind, note, before)
+    intents.begin(store, body)
+    saved = intents.finish(store, body, publisher)
+    if saved is None:
+        raise ConflictError(f"case {changed.case_id} was changed by someone else first")
     return saved
 
 
@@ -111,6 +114,9 @@ def open_cases(store: Store, flagged: Sequence[ScoredListing], actor: str, resco
                 # One event per score the case takes: a redelivered batch repeats the id, and consumers drop it.
                 events.append(case_event(saved.record, "rescored", actor, f"{scored.model_version}:{scored.score:.4f}"))
             continue
+        elif case.state is CaseState.DISMISSED and _dismissed_by(case, actor):
+            events += _move(store, stored, CaseState.OPEN, actor, SCORE_ROSE, scored)
+            continue
         elif not _unannounced(case, actor):
             continue
         events.append(case_event(case, "opened", actor, at=case.created_at))
@@ -118,8 +124,63 @@ def open_cases(store: Store, flagged: Sequence[ScoredListing], actor: str, resco
     return events
 
 
+def follow_scores(store: Store, unflagged: Sequence[ScoredListing], actor: str) -> list[CaseEvent]:
+    """Cases whose listing's score fell below the threshold follow it; return the events to announce.
+
+    An open case nobody has acted on is dismissed ("score dropped below threshold"), audited and announced;
+    it opens again if the score rises back (`open_cases`). A case an inspector has acted on stays open: its
+    score is updated once, with that reason in the audit entry, and the decision stays the inspector's.
+    """
+    ids = {Case.make_id(s.listing.key, s.brand_id): s for s in unflagged}
+    cases = store.get_cases(list(ids)) if ids else {}
+    events: list[CaseEvent] = []
+    entries: list[audit.Draft] = []
+    for case_id, stored in cases.items():
+        case, scored = stored.record, ids[case_id]
+        if case.state is not CaseState.OPEN:
+            continue
+        if all(step.actor == actor for step in case.history):  # nobody but the classifier has moved it
+            events += _move(store, stored, CaseState.DISMISSED, actor, SCORE_DROPPED, scored)
+        elif case.score >= scored.threshold:  # the first time it falls: said once, not on every re-score
+            rescored = _rescore(store, stored, scored, actor, KEPT_OPEN)
+            if rescored is not None:
+                entries.append(rescored[1])
+                events.append(
+                    case_event(rescored[0].record, "rescored", actor, f"{scored.model_version}:{scored.score:.4f}")
+                )
+    audit.append_many(store, entries)
+    return events
+
+
+class _Collected:
+    """A publisher that keeps the events for the classifier to publish with its batch."""
+
+    def __init__(self) -> None:
+        self.events: list[CaseEvent] = []
+
+    def publish(self, events: Sequence[CaseEvent]) -> None:
+        self.events.extend(events)
+
+
+def _move(
+    store: Store, current: Versioned[Case], to: CaseState, actor: str, reason: str, scored: ScoredListing
+) -> list[CaseEvent]:
+    """The classifier moves a case its score decides, all or nothing (an inspector acting at that moment wins)."""
+    case = current.record
+    moved = case.transition(to, actor, reason).model_copy(update={"score": scored.score})
+    action = "case.auto_dismiss" if to is CaseState.DISMISSED else "case.auto_reopen"
+    collected = _Collected()
+    try:
+        commit_change(store, actor, current, moved, action, "transitioned", f"{reason} ({scored.score:.4f})", collected)
+    except ConflictError:
+        log.info("case %s changed while following its score; left to the inspector", case.case_id)
+    else:
+        log.info("case %s %s: %s (%.2f)", case.case_id, to, reason, scored.score)
+    return collected.events
+
+
 def _rescore(
-    store: Store, current: Versioned[Case], scored: ScoredListing, actor: str
+    store: Store, current: Versioned[Case], scored: ScoredListing, actor: str, reason: str | None = None
 ) -> tuple[Versioned[Case], audit.Draft] | None:
     """Update a still-open case's score; an inspector acting on it at that moment wins."""
     case = current.record
@@ -130,7 +191,7 @@ def _rescore(
         log.info("case %s changed while re-scoring; left to the inspector", case.case_id)
         return None
     log.info("case %s re-scored %.2f -> %.2f", case.case_id, case.score, scored.score)
-    note = f"model {scored.model_version}"
+    note = f"model {scored.model_version}" + (f"; {reason}" if reason else "")
     entry = audit.Draft(
         actor, "case.rescore", _object(case), _scored(case, current.version), _scored(updated, saved.version), note
     )
@@ -139,6 +200,12 @@ def _rescore(
 
 def _scored(case: Case, version: str) -> dict[str, Any]:
     return {**summary(case, version), "score": case.score}
+
+
+def _dismissed_by(case: Case, actor: str) -> bool:
+    """Dismissed by `actor` because its score fell, not by an inspector's decision."""
+    last = case.history[-1] if case.history else None
+    return last is not None and last.actor == actor and last.note == SCORE_DROPPED
 
 
 def _unannounced(case: Case, actor: str) -> bool:

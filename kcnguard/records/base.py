@@ -28,8 +28,27 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def max_bytes(limit: int) -> AfterValidator:
+    """A length limit in UTF-8 bytes, as the stores count ids (Elasticsearch refuses an _id over 512 bytes).
+
+    A character limit lets a short Vietnamese or emoji id through that a derived id then breaks
+    late, after other writes were made; a byte limit refuses it at validation, before any write.
+    """
+
+    def check(value: str) -> str:
+        size = len(value.encode())
+        if size > limit:
+            raise ValueError(f"dài {size} byte, tối đa {limit} / is {size} bytes long (UTF-8), at most {limit}")
+        return value
+
+    return AfterValidator(check)
+
+
 CleanText = Annotated[str, AfterValidator(clean_text)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+# Ids of records (crawl jobs, cases, events), counted in bytes like every id a store keeps.
+MAX_RECORD_ID_BYTES = 128
+RecordId = Annotated[str, Field(min_length=1, max_length=MAX_RECORD_ID_BYTES), max_bytes(MAX_RECORD_ID_BYTES)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 

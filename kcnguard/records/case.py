@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kcnguard.records.base import AwareDatetime, CleanText, Record, Slug, utcnow
+from kcnguard.records.base import AwareDatetime, CleanText, Record, RecordId, Slug, max_bytes, utcnow
+from kcnguard.records.listing import MAX_LISTING_KEY_BYTES
 from kcnguard.store.schema import Collection, Kind, searchable
 
 
@@ -81,8 +83,8 @@ class Referral(BaseModel):
 
 
 class Case(Record):
-    case_id: str = Field(min_length=1, max_length=128)
-    listing_key: str = Field(min_length=1, max_length=300)
+    case_id: RecordId
+    listing_key: Annotated[str, Field(min_length=1, max_length=MAX_LISTING_KEY_BYTES), max_bytes(MAX_LISTING_KEY_BYTES)]
     brand_id: Slug
     state: CaseState = CaseState.OPEN
     score: float = Field(ge=0, le=1)
@@ -192,7 +194,7 @@ def review_status(state: CaseState, last: Transition | None) -> str:
 class CaseEvent(Record):
     """Told on the bus whenever a case opens or moves, for partners and dashboards."""
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: RecordId
     case_id: str
     # referred: agencies joined (state may stay); info_requested: an inspector asked for more before deciding.
     # acknowledged / actioned: an agency confirmed receipt or reported an action (state may stay).

@@ -6,12 +6,12 @@ import hashlib
 
 from pydantic import Field
 
-from kcnguard.records.base import AwareDatetime, CleanText, Record, Slug, utcnow
+from kcnguard.records.base import AwareDatetime, CleanText, Record, RecordId, Slug, utcnow
 from kcnguard.store.schema import Collection, Kind, searchable
 
 
 class CrawlJob(Record):
-    job_id: str = Field(min_length=1, max_length=128)
+    job_id: RecordId
     brand_id: Slug
     marketplace: Slug
     query: CleanText = Field(min_length=1, max_length=200)

@@ -6,10 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kcnguard.records.base import AwareDatetime, CleanText, Record, Sha256Hex, Slug, utcnow
+from kcnguard.records.base import AwareDatetime, CleanText, Record, RecordId, Sha256Hex, Slug, max_bytes, utcnow
 from kcnguard.store.schema import Collection, Kind, searchable
 
-ListingId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\s/|]+$")]
+# In UTF-8 bytes, the unit the stores count ids in: a listing's key (marketplace:id, at most 64 + 1 + 256)
+# and its score's key (listing key|brand id, at most 386) then stay under Elasticsearch's 512-byte _id.
+MAX_LISTING_ID_BYTES = 256
+MAX_LISTING_KEY_BYTES = 64 + 1 + MAX_LISTING_ID_BYTES
+ListingId = Annotated[
+    str, Field(min_length=1, max_length=MAX_LISTING_ID_BYTES, pattern=r"^[^\s/|]+$"), max_bytes(MAX_LISTING_ID_BYTES)
+]
 Url = Annotated[str, Field(min_length=8, max_length=4096, pattern=r"^https?://[^\s]+$")]
 # schema.org's two states that matter for a takedown check; the rest (PreOrder, ...) are not mapped.
 Availability = Literal["InStock", "OutOfStock"]
@@ -56,7 +62,7 @@ class Listing(Record):
     location: CleanText | None = Field(default=None, max_length=300)
     captured_at: AwareDatetime = Field(default_factory=utcnow)
     evidence_digest: Sha256Hex = Field(description="SHA-256 of the raw response the listing was read from")
-    crawl_job_id: str | None = Field(default=None, max_length=128)
+    crawl_job_id: RecordId | None = None
     query_brand_id: Slug | None = Field(default=None, description="The brand whose crawl job found it")
 
     @field_validator("currency", mode="before")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from kcnguard.cases.collections import AUDIT, AUDIT_HEAD, OUTBOX
+from kcnguard.cases.collections import AUDIT, AUDIT_HEAD, CASE_INTENTS, OUTBOX
 from kcnguard.errors import ConflictError, StoreUnavailable
 from kcnguard.records import Brand, Case, CaseState, CrawlRun, Listing, ScoredListing, StoredListing, Transition, utcnow
 from kcnguard.records.brand import BRANDS
@@ -46,6 +46,7 @@ COLLECTIONS: tuple[Collection, ...] = (
     AUDIT,
     AUDIT_HEAD,
     OUTBOX,
+    CASE_INTENTS,
     WEBHOOKS,
     WEBHOOK_DELIVERIES,
 )

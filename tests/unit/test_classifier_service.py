@@ -10,7 +10,7 @@ import pytest
 
 from classifier.model import TrainedModel
 from classifier.seed_data import seed_brands
-from classifier.service import BrandRegistry, build_handler
+from classifier.service import BrandRegistry, ClassifierHandler, build_handler
 from classifier.training.fit import train_seed
 from kcnguard.bus.embedded import EmbeddedBus
 from kcnguard.bus.worker import RecordWorker
@@ -50,6 +50,20 @@ def raw(title: str, price: float, listing_id: str = "100", **extra: object) -> L
         evidence_digest=hashlib.sha256(title.encode()).hexdigest(),
         **extra,
     )
+
+
+def run_worker(bus: EmbeddedBus, handler: ClassifierHandler, messages: int) -> RecordWorker:
+    """The classifier's worker loop over the raw topic until `messages` are settled (or 20 polls)."""
+    worker = RecordWorker(bus, "classifier", RAW_LISTINGS, handler, poll_seconds=0.2)
+    try:
+        settled = 0
+        for _ in range(20):
+            settled += worker.run_once()
+            if settled >= messages:
+                break
+    finally:
+        worker.close()
+    return worker
 
 
 def drain(bus: EmbeddedBus, topic, group: str) -> list[bytes]:
@@ -113,17 +127,7 @@ def test_the_worker_runs_the_handler_from_the_raw_topic(env, tmp_path: Path, tra
     bus.publish_records(RAW_LISTINGS, [raw("Đồng hồ Mekong Watch siêu cấp", 300_000, "9")])
     bus.publish(RAW_LISTINGS, b'{"not": "a listing"}')
     bus.flush()
-    worker = RecordWorker(
-        bus, "classifier", RAW_LISTINGS, build_handler(store, bus, settings, trained), poll_seconds=0.2
-    )
-    try:
-        settled = 0
-        for _ in range(20):
-            settled += worker.run_once()
-            if settled >= 2:
-                break
-    finally:
-        worker.close()
+    worker = run_worker(bus, build_handler(store, bus, settings, trained), 2)
     assert worker.stats.handled == 1 and worker.stats.dead_lettered == 1
     assert store.get_scored("shopee:9", "mekong-watch").flagged
 
