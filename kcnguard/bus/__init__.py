@@ -23,9 +23,15 @@ def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Pat
         path = url[len("embedded://") :]
         if not path:
             path = str((data_dir or settings.data_dir) / f"{namespace}-bus.sqlite3")
-        return EmbeddedBus(Path(path), namespace=namespace)
+        return EmbeddedBus(Path(path), namespace=namespace, max_poll_interval=settings.worker_max_poll_seconds)
     if scheme == "kafka":
         from kcnguard.bus.kafka import KafkaBus
 
-        return KafkaBus(url.split("://", 1)[1].rstrip("/"), namespace=namespace)
+        return KafkaBus(
+            url.split("://", 1)[1].rstrip("/"),
+            namespace=namespace,
+            session_timeout=settings.kafka_session_timeout_seconds,
+            heartbeat_interval=settings.kafka_heartbeat_seconds,
+            max_poll_interval=settings.worker_max_poll_seconds,
+        )
     raise ValueError(f"unknown bus URL {url!r}: use embedded://[/path] or kafka://host:9092")

@@ -56,6 +56,8 @@ class KafkaBus(Bus):
         replication_factor: int = -1,
         timeout: float = 10.0,
         session_timeout: float = 10.0,
+        heartbeat_interval: float = 3.0,
+        max_poll_interval: float = 300.0,
     ) -> None:
         super().__init__(namespace)
         self.bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
@@ -64,7 +66,14 @@ class KafkaBus(Bus):
         self.partitions = partitions
         self.replication_factor = replication_factor  # -1: the broker's default
         self.timeout_ms = int(timeout * 1000)
+        if not 0 < heartbeat_interval < session_timeout:
+            raise ValueError(
+                f"the heartbeat interval ({heartbeat_interval} s) must be shorter than"
+                f" the session timeout ({session_timeout} s)"
+            )
         self.session_timeout_ms = int(session_timeout * 1000)
+        self.heartbeat_interval_ms = int(heartbeat_interval * 1000)
+        self.max_poll_interval_ms = int(max_poll_interval * 1000)
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._send_errors: list[BaseException] = []
@@ -179,8 +188,11 @@ class KafkaBus(Bus):
 
     # -- consuming
 
-    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
-        return KafkaBusConsumer(self, group, topics, client_id)
+    def _make_consumer(
+        self, group: str, topics: Sequence[Topic | str], client_id: str | None, max_poll_seconds: float | None
+    ) -> Consumer:
+        max_poll_ms = int(max_poll_seconds * 1000) if max_poll_seconds else self.max_poll_interval_ms
+        return KafkaBusConsumer(self, group, topics, client_id, max_poll_ms)
 
     def close(self) -> None:
         self._close_consumers()
@@ -194,7 +206,14 @@ class KafkaBus(Bus):
 
 
 class KafkaBusConsumer(Consumer):
-    def __init__(self, bus: KafkaBus, group: str, topics: Sequence[Topic | str], client_id: str | None) -> None:
+    def __init__(
+        self,
+        bus: KafkaBus,
+        group: str,
+        topics: Sequence[Topic | str],
+        client_id: str | None,
+        max_poll_interval_ms: int = 300_000,
+    ) -> None:
         self.bus = bus
         self.group = bus.physical(group)
         self._prefix = f"{bus.namespace}."
@@ -209,8 +228,12 @@ class KafkaBusConsumer(Consumer):
                 group_id=self.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                # A member killed outright is noticed after the session; one alive but stuck after the poll
+                # interval, which is also how long a rebalance waits for members to rejoin: both are kept to
+                # what a batch really needs, not Kafka's 5 minutes, so one death stalls the group for seconds.
                 session_timeout_ms=bus.session_timeout_ms,
-                heartbeat_interval_ms=max(100, bus.session_timeout_ms // 4),
+                heartbeat_interval_ms=bus.heartbeat_interval_ms,
+                max_poll_interval_ms=max(max_poll_interval_ms, bus.session_timeout_ms),
             )
         self._closed = False
 
@@ -224,7 +247,7 @@ class KafkaBusConsumer(Consumer):
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Message]:
         self._check_open()
         with self.bus.unavailable_as_error(f"polling {self.group}"):
-            batches = self._consumer.poll(timeout_ms=int(max(0.0, timeout) * 1000), max_records=max_records)
+            records = self._fair_poll(max_records, int(max(0.0, timeout) * 1000))
         return [
             Message(
                 topic=self._logical(record.topic),
@@ -235,9 +258,49 @@ class KafkaBusConsumer(Consumer):
                 headers={k: v.decode(errors="replace") if v is not None else "" for k, v in record.headers or ()},
                 timestamp=record.timestamp / 1000 if record.timestamp and record.timestamp > 0 else 0.0,
             )
-            for records in batches.values()
             for record in records
         ]
+
+    def _fair_poll(self, max_records: int, timeout_ms: int) -> list[Any]:
+        """Up to max_records, with no partition taking more than its share while another has records waiting.
+
+        kafka-python hands out one partition's fetched records until they run out, so a member with a
+        backlog on two partitions would drain one before touching the other. Here each partition that
+        has had its share is paused (its fetched records stay parked in the client) and the others are
+        asked; once none of them has anything, the paused ones are resumed for the rest of the batch.
+        """
+        owned = self._consumer.assignment() or set()
+        if len(owned) <= 1:
+            batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+            return [record for records in batches.values() for record in records]
+        share = -(-max_records // len(owned))
+        taken: dict[TopicPartition, int] = {}
+        paused: set[TopicPartition] = set()
+        out: list[Any] = []
+        wait_ms = timeout_ms
+        try:
+            while len(out) < max_records:
+                batches = self._consumer.poll(timeout_ms=wait_ms, max_records=min(share, max_records - len(out)))
+                wait_ms = 0  # only the first poll waits: the rest take what the client has fetched already
+                if not batches:
+                    if not paused:
+                        break
+                    self._consumer.resume(*paused)
+                    paused.clear()
+                    taken.clear()
+                    continue
+                for tp, records in batches.items():
+                    out.extend(records)
+                    taken[tp] = taken.get(tp, 0) + len(records)
+                owned = self._consumer.assignment() or set()
+                full = {tp for tp, n in taken.items() if n >= share and tp in owned} - paused
+                if full and len(paused | full) < len(owned):
+                    self._consumer.pause(*full)
+                    paused |= full
+        finally:
+            if paused:
+                self._consumer.resume(*(paused & (self._consumer.assignment() or set())))
+        return out
 
     def commit(self, messages: Sequence[Message]) -> None:
         self._check_open()
