@@ -12,7 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Added to a worker's worst batch time: the flush, the commit and a slow store write or two.
-POLL_MARGIN_SECONDS = 30.0
+POLL_MARGIN_SECONDS = 10.0
 
 
 class Settings(BaseSettings):
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=200, ge=1, le=10_000)
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     worker_record_max_seconds: float = Field(
-        default=0.25,
+        default=0.1,
         gt=0,
         le=60,
         description="Worst-case seconds to handle one record; times worker_batch_size, how long a worker may go"
@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     )
     kafka_session_timeout_seconds: float = Field(
         default=10.0, ge=1, le=300, description="A Kafka group member silent this long (killed) loses its partitions"
+    )
+    kafka_instance_id: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]{0,100}$",
+        description="A Kafka static group member id, stable across restarts of one worker replica; empty: dynamic",
     )
     kafka_heartbeat_seconds: float = Field(
         default=3.0, gt=0, le=100, description="How often a Kafka consumer heartbeats; under a third of the session"

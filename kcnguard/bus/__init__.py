@@ -33,5 +33,6 @@ def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Pat
             session_timeout=settings.kafka_session_timeout_seconds,
             heartbeat_interval=settings.kafka_heartbeat_seconds,
             max_poll_interval=settings.worker_max_poll_seconds,
+            instance_id=settings.kafka_instance_id,
         )
     raise ValueError(f"unknown bus URL {url!r}: use embedded://[/path] or kafka://host:9092")

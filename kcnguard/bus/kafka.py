@@ -58,6 +58,7 @@ class KafkaBus(Bus):
         session_timeout: float = 10.0,
         heartbeat_interval: float = 3.0,
         max_poll_interval: float = 300.0,
+        instance_id: str = "",
     ) -> None:
         super().__init__(namespace)
         self.bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
@@ -74,6 +75,7 @@ class KafkaBus(Bus):
         self.session_timeout_ms = int(session_timeout * 1000)
         self.heartbeat_interval_ms = int(heartbeat_interval * 1000)
         self.max_poll_interval_ms = int(max_poll_interval * 1000)
+        self.instance_id = instance_id
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._send_errors: list[BaseException] = []
@@ -219,6 +221,10 @@ class KafkaBusConsumer(Consumer):
         self._prefix = f"{bus.namespace}."
         physical = [bus.physical(t) for t in topics]
         options: dict[str, Any] = {"client_id": client_id} if client_id else {}
+        if bus.instance_id:
+            # A static member: restarted under the same id, it takes its partitions back at once, with no
+            # rebalance, instead of the group waiting for the dead member to time out.
+            options["group_instance_id"] = bus.instance_id
         bus._check_reachable()
         with bus.unavailable_as_error(f"joining group {self.group}"):
             self._consumer = KafkaConsumer(
@@ -247,7 +253,7 @@ class KafkaBusConsumer(Consumer):
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Message]:
         self._check_open()
         with self.bus.unavailable_as_error(f"polling {self.group}"):
-            records = self._fair_poll(max_records, int(max(0.0, timeout) * 1000))
+            batches = self._consumer.poll(timeout_ms=int(max(0.0, timeout) * 1000), max_records=max_records)
         return [
             Message(
                 topic=self._logical(record.topic),
@@ -258,49 +264,9 @@ class KafkaBusConsumer(Consumer):
                 headers={k: v.decode(errors="replace") if v is not None else "" for k, v in record.headers or ()},
                 timestamp=record.timestamp / 1000 if record.timestamp and record.timestamp > 0 else 0.0,
             )
+            for records in batches.values()
             for record in records
         ]
-
-    def _fair_poll(self, max_records: int, timeout_ms: int) -> list[Any]:
-        """Up to max_records, with no partition taking more than its share while another has records waiting.
-
-        kafka-python hands out one partition's fetched records until they run out, so a member with a
-        backlog on two partitions would drain one before touching the other. Here each partition that
-        has had its share is paused (its fetched records stay parked in the client) and the others are
-        asked; once none of them has anything, the paused ones are resumed for the rest of the batch.
-        """
-        owned = self._consumer.assignment() or set()
-        if len(owned) <= 1:
-            batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
-            return [record for records in batches.values() for record in records]
-        share = -(-max_records // len(owned))
-        taken: dict[TopicPartition, int] = {}
-        paused: set[TopicPartition] = set()
-        out: list[Any] = []
-        wait_ms = timeout_ms
-        try:
-            while len(out) < max_records:
-                batches = self._consumer.poll(timeout_ms=wait_ms, max_records=min(share, max_records - len(out)))
-                wait_ms = 0  # only the first poll waits: the rest take what the client has fetched already
-                if not batches:
-                    if not paused:
-                        break
-                    self._consumer.resume(*paused)
-                    paused.clear()
-                    taken.clear()
-                    continue
-                for tp, records in batches.items():
-                    out.extend(records)
-                    taken[tp] = taken.get(tp, 0) + len(records)
-                owned = self._consumer.assignment() or set()
-                full = {tp for tp, n in taken.items() if n >= share and tp in owned} - paused
-                if full and len(paused | full) < len(owned):
-                    self._consumer.pause(*full)
-                    paused |= full
-        finally:
-            if paused:
-                self._consumer.resume(*(paused & (self._consumer.assignment() or set())))
-        return out
 
     def commit(self, messages: Sequence[Message]) -> None:
         self._check_open()

@@ -3,7 +3,19 @@
 Before the consumer timeouts were set from what a batch needs, the survivor's commit failed with
 IllegalGenerationError and the group then waited out a 300 s rebalance: committed offsets stood
 still for 7-11 minutes. Here two real RecordWorker processes share four partitions; one is killed
-while a batch is in hand, and the offsets of every partition must reach the end within 60 s.
+while a batch is in hand and restarted, as its supervisor (compose's restart policy, a Kubernetes
+Deployment) does, and the offsets of every partition must reach the end within 60 s of the kill.
+
+What the test server (noida-db 0.2.3) does, measured on 2 cores: it never expires a member whose
+heartbeats stop (one killed at 19:40:36 still held its partitions seven minutes later, and the
+survivor's heartbeats answered "no error" throughout), so without a restart its partitions are never
+handed over there. A member joining starts a rebalance, which waits its timeout (the
+max.poll.interval.ms kafka-python sends, now batch x worst record time + 10 s) and then drops the dead
+member: with dynamic members the group was whole again 36 s after the kill (15 s interval). Static
+members (KCNGUARD_KAFKA_INSTANCE_ID) it honours: the restarted worker took its partitions back with no
+rebalance, all offsets at the end 6 s after the kill. Both are tested, each restarting the killed
+worker as a supervisor (compose's restart policy, a Kubernetes StatefulSet) does. On Kafka itself a
+dynamic member is also dropped after the session timeout (10 s) without a restart; not testable here.
 """
 
 from __future__ import annotations
@@ -37,13 +49,15 @@ RECOVERY_SECONDS = 60.0
 GROUP = "faults"
 
 
-def _member(url: str, namespace: str, folder: Path, name: str) -> subprocess.Popen[bytes]:
+def _member(url: str, namespace: str, folder: Path, name: str, instance: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "KCNGUARD_KAFKA_INSTANCE_ID": instance,
         "PYTHONPATH": str(ROOT),
         "KCNGUARD_KAFKA_SESSION_TIMEOUT_SECONDS": "10",
         "KCNGUARD_KAFKA_HEARTBEAT_SECONDS": "3",
-        "KCNGUARD_WORKER_RECORD_MAX_SECONDS": str(SECONDS_PER_BATCH / BATCH * 2),
+        # 10 x 0.5 s + 10 s: the poll interval, and on noida-db how long a rebalance waits for the dead member.
+        "KCNGUARD_WORKER_RECORD_MAX_SECONDS": "0.5",
     }
     log = (folder / f"{name}.log").open("wb")
     command = [sys.executable, "-m", "tests.faults.group_member", url, namespace, GROUP, str(folder), name]
@@ -76,7 +90,10 @@ def _wait(condition: Callable[[], object], seconds: float, what: str, members: l
     return time.monotonic() - start
 
 
-def test_one_member_killed_mid_batch_the_survivor_takes_over_within_a_minute(tmp_path: Path, namespace: str) -> None:
+@pytest.mark.parametrize("static", [True, False], ids=["static-members", "dynamic-members"])
+def test_one_member_killed_mid_batch_the_group_recovers_within_a_minute(
+    tmp_path: Path, namespace: str, static: bool
+) -> None:
     url = str(kafka_url())
     bootstrap = url.split("://", 1)[1]
     bus = KafkaBus(bootstrap, namespace)
@@ -91,16 +108,19 @@ def test_one_member_killed_mid_batch_the_survivor_takes_over_within_a_minute(tmp
     probe.close()
     assert sum(ends.values()) == JOBS and all(ends.values()), ends
 
-    victim, survivor = _member(url, namespace, tmp_path, "victim"), _member(url, namespace, tmp_path, "survivor")
+    one, two = ("worker-1", "worker-2") if static else ("", "")
+    victim = _member(url, namespace, tmp_path, "victim", one)
+    survivor = _member(url, namespace, tmp_path, "survivor", two)
     members = [victim, survivor]
     try:
-        # Both working, then the victim killed with a batch in hand (its `started` batch not yet handled).
-        _wait(
-            lambda: _lines(tmp_path / "victim.handled") and _lines(tmp_path / "survivor.handled"),
-            60,
-            "both members handling",
-            members,
-        )
+        # The group settled (each member holds half the partitions and is working), then the victim
+        # killed with a batch in hand (its `started` batch not yet handled).
+        def settled() -> bool:
+            held = [set(_lines(tmp_path / f"{m}.partitions")) for m in ("victim", "survivor")]
+            handled = [len(_lines(tmp_path / f"{m}.handled")) for m in ("victim", "survivor")]
+            return len(held[0] | held[1]) == 4 and not held[0] & held[1] and min(handled) >= 2 * BATCH
+
+        _wait(settled, 60, "both members handling half the partitions each", members)
         _wait(
             lambda: set(_lines(tmp_path / "victim.started")) - set(_lines(tmp_path / "victim.handled")),
             30,
@@ -109,13 +129,15 @@ def test_one_member_killed_mid_batch_the_survivor_takes_over_within_a_minute(tmp
         )
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
+        killed_at = time.monotonic()
+        members.append(_member(url, namespace, tmp_path, "restarted", one))
         at_kill = _committed(bootstrap, namespace)
         held = {int(p.rsplit("/", 1)[1]) for p in _lines(tmp_path / "victim.partitions")}
         assert held and any(at_kill[p] < ends[p] for p in held), "the victim's partitions were done before the kill"
 
-        took = _wait(
-            lambda: _committed(bootstrap, namespace) == ends, RECOVERY_SECONDS, "every partition committed", members
-        )
+        _wait(lambda: _committed(bootstrap, namespace) == ends, RECOVERY_SECONDS, "every partition committed", members)
+        took = time.monotonic() - killed_at
+        assert took < RECOVERY_SECONDS
         print(f"after kill -9 every partition reached its end in {took:.1f} s (victim held {sorted(held)})")
     finally:
         for member in members:
@@ -130,10 +152,11 @@ def test_one_member_killed_mid_batch_the_survivor_takes_over_within_a_minute(tmp
 
     victim_handled = _lines(tmp_path / "victim.handled")
     in_hand = set(_lines(tmp_path / "victim.started")) - set(victim_handled)
-    handled = Counter(victim_handled + _lines(tmp_path / "survivor.handled"))
+    others = _lines(tmp_path / "survivor.handled") + _lines(tmp_path / "restarted.handled")
+    handled = Counter(victim_handled + others)
     assert set(handled) == {j.job_id for j in jobs}, "a record was never handled"
     # At-least-once: only what the victim had in hand or had handled but maybe not committed comes again,
-    # plus one batch of the survivor's own whose commit a rebalance refused.
+    # plus a batch per live member whose commit a rebalance refused.
     again = {job for job, n in handled.items() if n > 1}
-    assert len(again) <= 3 * BATCH, f"{len(again)} records handled twice"
-    assert not in_hand - set(_lines(tmp_path / "survivor.handled")), "the victim's batch in hand was lost"
+    assert len(again) <= 4 * BATCH, f"{len(again)} records handled twice"
+    assert not in_hand - set(others), "the victim's batch in hand was lost"
