@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(ALL), help="these scenarios only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # the harness's own client during the outages it makes
     backends = ["embedded", "kafka"] if args.backend == "both" else [args.backend]
     if "kafka" in backends and not (args.kafka and args.es and args.noida_dir):
         parser.error("the Kafka + Elasticsearch run needs --kafka, --es and --noida-dir (see .ci/run)")

@@ -53,7 +53,8 @@ def poison_records() -> list[bytes]:
         b"\xff\xfe binary \x00",
         json.dumps({**good, "price": "rẻ lắm", "listing_id": "wrong-types"}).encode(),
         json.dumps({**good, "seller": [1, 2, 3], "listing_id": "wrong-shape"}).encode(),
-        json.dumps({**good, "title": "Ă" * 450_000, "listing_id": "huge"}).encode(),  # ~900 kB
+        # 300 kB: far past any field's limit, yet under the broker's message limit once dead-lettered.
+        json.dumps({**good, "title": "Ă" * 150_000, "listing_id": "huge"}, ensure_ascii=False).encode(),
     ]
 
 
@@ -76,7 +77,7 @@ def kill_classifier(stack: Stack, n: int) -> Outcome:
         stack.publish(batch)
         stack.wait_stored(batch, 60, at_least=n // 4)
         stack.kill("classifier-1")
-        stack.start("classifier-1-restarted", "classifier")
+        stack.start("classifier-1-restarted", "classifier", replica="classifier-1")
 
     return _run(stack, "kill-9 classifier", n, body)
 
@@ -131,7 +132,7 @@ def restart_classifier_during_outage(stack: Stack, n: int) -> Outcome:
         away.start()
         time.sleep(1)
         stack.kill("classifier")
-        stack.start("classifier-restarted", "classifier")
+        stack.start("classifier-restarted", "classifier", replica="classifier")
         away.join()
 
     return _run(stack, "kill-9 during store outage", n, body)

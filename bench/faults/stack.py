@@ -88,13 +88,18 @@ class Stack:
         self.bus.ensure_topics(ALL)
         ensure_current(self.data_dir, None)  # built once here, not raced for by the first workers
 
-    def start(self, name: str, *command: str, via: list[str] | None = None) -> None:
-        """Run `kcnguard COMMAND` (or `python -m VIA... COMMAND`) as process `name`, logging to logs/NAME.log."""
+    def start(self, name: str, *command: str, via: list[str] | None = None, replica: str | None = None) -> None:
+        """Run `kcnguard COMMAND` (or `python -m VIA... COMMAND`) as process `name`, logging to logs/NAME.log.
+
+        `replica` (default: the name) is its static Kafka group member id: a restart passes the killed
+        process's, as a supervisor restarting the same replica would.
+        """
         (self.root / "logs").mkdir(exist_ok=True)
         log = (self.root / "logs" / f"{name}.log").open("ab")
         runner = via or ["launcher.cli"]
+        env = {**self.env, "KCNGUARD_KAFKA_INSTANCE_ID": replica or name}
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", *runner, *command], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", *runner, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
 
     def kill(self, name: str) -> None:
