@@ -19,18 +19,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from classifier.artifacts import ArtifactError, ModelRegistry, read_artifact
 from classifier.model import TrainedModel
 from classifier.scoring import Scorer
 from classifier.seller_history import StoreSellerHistory
 from classifier.training.default_model import ensure_current
-from kcnguard.backoff import Backoff
 from kcnguard.bus import Bus, open_bus
 from kcnguard.bus.worker import RecordWorker
 from kcnguard.cases.flow import follow_scores, open_cases
-from kcnguard.errors import TransientError
+from kcnguard.process import StoppedBeforeReady, until_ready
 from kcnguard.records import Brand, Listing, Record
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
@@ -38,6 +39,7 @@ from kcnguard.store.checked import id_problem
 from kcnguard.topics import CASE_EVENTS, RAW_LISTINGS, SCORED_LISTINGS
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 GROUP = "classifier"
 ACTOR = "classifier"
@@ -196,31 +198,25 @@ def build_handler(store: Store, bus: Bus, settings: Settings, model: TrainedMode
     )
 
 
-def _until_ready(step: Callable[[], None], what: str, stop: threading.Event, longest: float) -> bool:
-    backoff = Backoff(longest=longest)
-    while not stop.is_set():
-        try:
-            step()
-            return True
-        except TransientError as exc:
-            log.warning("classifier: %s not ready (%s); retrying", what, exc)
-            backoff.wait(stop)
-    return False
-
-
 def run(settings: Settings, stop: threading.Event) -> None:
-    store = open_store(settings.store_url, settings.namespace, settings.data_dir)
-    bus = open_bus(settings.bus_url, settings.namespace, settings.data_dir)
+    """Score raw listings until `stop` is set; waits out a store, bus or disk that is not ready at start."""
+
+    def ready(step: Callable[[], T], what: str) -> T:
+        return until_ready(step, what, stop, service="classifier", longest=settings.retry_max_seconds)
+
+    store: Store | None = None
+    bus: Bus | None = None
     try:
-        if not _until_ready(store.setup, "store", stop, settings.retry_max_seconds):
-            return
-        if not _until_ready(bus.ensure_topics, "bus", stop, settings.retry_max_seconds):
-            return
+        store = ready(lambda: open_store(settings.store_url, settings.namespace, settings.data_dir), "store")
+        bus = ready(lambda: open_bus(settings.bus_url, settings.namespace, settings.data_dir), "bus")
+        ready(store.setup, "store setup")
+        ready(bus.ensure_topics, "bus topics")
+        handler = ready(partial(build_handler, store, bus, settings), "model")
         worker = RecordWorker(
             bus,
             GROUP,
             RAW_LISTINGS,
-            build_handler(store, bus, settings),
+            handler,
             name="classifier",
             batch_size=settings.worker_batch_size,
             poll_seconds=settings.worker_poll_seconds,
@@ -228,6 +224,9 @@ def run(settings: Settings, stop: threading.Event) -> None:
             stop=stop,
         )
         worker.run()
+    except StoppedBeforeReady as exc:
+        log.info("%s", exc)
     finally:
-        bus.close()
-        store.close()
+        for closeable in (bus, store):
+            if closeable is not None:
+                closeable.close()

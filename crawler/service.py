@@ -32,8 +32,9 @@ from kcnguard.bus.worker import decode
 from kcnguard.errors import RebalancedError, TransientError
 from kcnguard.evidence import EvidenceStore, open_evidence
 from kcnguard.heartbeat import Heartbeat
+from kcnguard.process import is_disk_full
 from kcnguard.records import CrawlJob, CrawlRun, DeadLetter
-from kcnguard.settings import Settings
+from kcnguard.settings import POLL_MARGIN_SECONDS, Settings
 from kcnguard.store import Store, open_store
 from kcnguard.topics import CRAWL_JOBS, DEAD_LETTER
 
@@ -75,7 +76,13 @@ class CrawlerService:
             self.store = open_store(self.settings.store_url, self.settings.namespace, self.settings.data_dir)
             self.store.setup()
         if self.consumer is None:
-            self.consumer = self.bus.subscribe(GROUP, [CRAWL_JOBS], client_id="crawler")
+            # The service may go a whole crawl without polling (every slot busy): that is its longest batch.
+            self.consumer = self.bus.subscribe(
+                GROUP,
+                [CRAWL_JOBS],
+                client_id="crawler",
+                max_poll_seconds=self.settings.crawl_job_timeout_seconds + POLL_MARGIN_SECONDS,
+            )
             self.offsets.clear()
         return self.bus, self.store, self.consumer
 
@@ -124,7 +131,10 @@ class CrawlerService:
                     await self._sleep(delay)
                 except Exception as exc:  # an unexpected failure must not end the service
                     delay = backoff.next_delay()
-                    log.exception("crawler: unexpected %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay)
+                    if is_disk_full(exc):  # at start-up or later: it passes once space is freed, so no traceback
+                        log.warning("crawler: đĩa đầy / disk full (%s): free space; retrying in %.1fs", exc, delay)
+                    else:
+                        log.exception("crawler: unexpected %s: %s; retrying in %.1fs", type(exc).__name__, exc, delay)
                     self._drop_consumer()
                     await self._sleep(delay)
         finally:

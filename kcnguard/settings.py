@@ -17,6 +17,9 @@ from kcnguard.secretfiles import SecretFilesSource, is_secret
 
 SECRET = {"secret": True}
 
+# Added to a worker's worst batch time: the flush, the commit and a slow store write or two.
+POLL_MARGIN_SECONDS = 10.0
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KCNGUARD_", extra="ignore")
@@ -148,6 +151,24 @@ class Settings(BaseSettings):
 
     worker_batch_size: int = Field(default=200, ge=1, le=10_000)
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    worker_record_max_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        le=60,
+        description="Worst-case seconds to handle one record; times worker_batch_size, how long a worker may go"
+        " between polls before its group takes its partitions",
+    )
+    kafka_session_timeout_seconds: float = Field(
+        default=10.0, ge=1, le=300, description="A Kafka group member silent this long (killed) loses its partitions"
+    )
+    kafka_instance_id: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9._-]{0,100}$",
+        description="A Kafka static group member id, stable across restarts of one worker replica; empty: dynamic",
+    )
+    kafka_heartbeat_seconds: float = Field(
+        default=3.0, gt=0, le=100, description="How often a Kafka consumer heartbeats; under a third of the session"
+    )
     retry_max_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="Longest wait between retries when the bus or store is down"
     )
@@ -238,6 +259,11 @@ class Settings(BaseSettings):
     def resolved_demo_url(self) -> str:
         host = "127.0.0.1" if self.demo_host in ("0.0.0.0", "::") else self.demo_host
         return (self.demo_url or f"http://{host}:{self.demo_port}").rstrip("/")
+
+    @property
+    def worker_max_poll_seconds(self) -> float:
+        """The longest a worker may go between polls: its worst batch, plus a margin for the commit and publishes."""
+        return self.worker_batch_size * self.worker_record_max_seconds + POLL_MARGIN_SECONDS
 
     @property
     def marketplaces(self) -> list[str]:

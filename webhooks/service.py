@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TypeVar
 
-from kcnguard.bus import open_bus
+from kcnguard.bus import Bus, open_bus
 from kcnguard.bus.worker import Handler, RecordWorker
+from kcnguard.process import StoppedBeforeReady, until_ready
 from kcnguard.records import CaseEvent, Record
 from kcnguard.settings import Settings
 from kcnguard.store import Store, open_store
@@ -17,6 +21,7 @@ from webhooks.planner import plan
 from webhooks.sender import GROUP, Sender
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def handler(store: Store) -> Handler:
@@ -30,13 +35,28 @@ def handler(store: Store) -> Handler:
 
 
 def run(settings: Settings, stop: threading.Event) -> None:
-    """Consume case events and deliver webhooks until `stop` is set."""
-    store = open_store(settings.store_url, namespace=settings.namespace, data_dir=settings.data_dir)
-    bus = open_bus(settings.bus_url, namespace=settings.namespace, data_dir=settings.data_dir)
-    store.setup()
-    bus.ensure_topics([CASE_EVENTS, DEAD_LETTER])
-    sender = Sender(store, settings, bus)
+    """Consume case events and deliver webhooks until `stop` is set; waits out a store, bus or disk not ready."""
 
+    def ready(step: Callable[[], T], what: str) -> T:
+        return until_ready(step, what, stop, service="webhooks", longest=settings.retry_max_seconds)
+
+    with ExitStack() as resources:
+        try:
+            store = ready(lambda: open_store(settings.store_url, settings.namespace, settings.data_dir), "store")
+            resources.callback(store.close)
+            bus = ready(lambda: open_bus(settings.bus_url, settings.namespace, settings.data_dir), "bus")
+            resources.callback(bus.close)
+            ready(store.setup, "store setup")
+            ready(lambda: bus.ensure_topics([CASE_EVENTS, DEAD_LETTER]), "bus topics")
+        except StoppedBeforeReady as exc:
+            log.info("%s", exc)
+            return
+        sender = Sender(store, settings, bus)
+        resources.callback(sender.close)
+        _serve(settings, stop, store, bus, sender)
+
+
+def _serve(settings: Settings, stop: threading.Event, store: Store, bus: Bus, sender: Sender) -> None:
     def send_loop() -> None:
         while not stop.is_set():
             try:
@@ -64,6 +84,3 @@ def run(settings: Settings, stop: threading.Event) -> None:
     finally:
         stop.set()
         thread.join(10)
-        sender.close()
-        bus.close()
-        store.close()

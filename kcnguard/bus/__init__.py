@@ -23,10 +23,18 @@ def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Pat
         path = url[len("embedded://") :]
         if not path:
             path = str((data_dir or settings.data_dir) / f"{namespace}-bus.sqlite3")
-        return EmbeddedBus(Path(path), namespace=namespace)
+        return EmbeddedBus(Path(path), namespace=namespace, max_poll_interval=settings.worker_max_poll_seconds)
     if scheme == "kafka":
         from kcnguard.bus.kafka import KafkaBus
         from kcnguard.transport import kafka_options
 
-        return KafkaBus(url.split("://", 1)[1].rstrip("/"), namespace=namespace, security=kafka_options(settings))
+        return KafkaBus(
+            url.split("://", 1)[1].rstrip("/"),
+            namespace=namespace,
+            session_timeout=settings.kafka_session_timeout_seconds,
+            heartbeat_interval=settings.kafka_heartbeat_seconds,
+            max_poll_interval=settings.worker_max_poll_seconds,
+            instance_id=settings.kafka_instance_id,
+            security=kafka_options(settings),
+        )
     raise ValueError(f"unknown bus URL {url!r}: use embedded://[/path] or kafka://host:9092")

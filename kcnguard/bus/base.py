@@ -96,16 +96,31 @@ class Bus(ABC):
     def ensure_topics(self, topics: Iterable[Topic] = ALL) -> None:
         """Create the topics if they do not exist (idempotent)."""
 
-    def subscribe(self, group: str, topics: Sequence[Topic | str], client_id: str | None = None) -> Consumer:
-        """Join `group` (namespaced like topics) and read `topics` from the group's committed offsets."""
+    def subscribe(
+        self,
+        group: str,
+        topics: Sequence[Topic | str],
+        client_id: str | None = None,
+        *,
+        max_poll_seconds: float | None = None,
+    ) -> Consumer:
+        """Join `group` (namespaced like topics) and read `topics` from the group's committed offsets.
+
+        `max_poll_seconds` is the longest the caller may go between two polls (its worst batch): a
+        member silent for longer is taken for stuck and its partitions go to the others. None: the bus's own.
+        """
         if not topics:
             raise ValueError("subscribe needs at least one topic")
-        consumer = self._make_consumer(group, topics, client_id)
+        if max_poll_seconds is not None and max_poll_seconds <= 0:
+            raise ValueError(f"max_poll_seconds must be positive, not {max_poll_seconds}")
+        consumer = self._make_consumer(group, topics, client_id, max_poll_seconds)
         self._consumers.add(consumer)
         return consumer
 
     @abstractmethod
-    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
+    def _make_consumer(
+        self, group: str, topics: Sequence[Topic | str], client_id: str | None, max_poll_seconds: float | None
+    ) -> Consumer:
         """A new member of `group` reading `topics`; `subscribe` has checked the arguments."""
 
     def _close_consumers(self) -> None:

@@ -215,8 +215,10 @@ class EmbeddedBus(Bus):
 
     # -- consuming
 
-    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
-        return EmbeddedConsumer(self, group, topics, client_id)
+    def _make_consumer(
+        self, group: str, topics: Sequence[Topic | str], client_id: str | None, max_poll_seconds: float | None
+    ) -> Consumer:
+        return EmbeddedConsumer(self, group, topics, client_id, max_poll_seconds)
 
     def close(self) -> None:
         self._close_consumers()
@@ -239,8 +241,16 @@ class _Plan:
 class EmbeddedConsumer(Consumer):
     REBALANCE_EVERY = 0.25  # seconds between looks at the group while polling
 
-    def __init__(self, bus: EmbeddedBus, group: str, topics: Sequence[Topic | str], client_id: str | None) -> None:
+    def __init__(
+        self,
+        bus: EmbeddedBus,
+        group: str,
+        topics: Sequence[Topic | str],
+        client_id: str | None,
+        max_poll_seconds: float | None = None,
+    ) -> None:
         self.bus = bus
+        self.max_poll_interval = max_poll_seconds or bus.max_poll_interval
         self._db = bus._db
         self.group = bus.physical(group)
         self.member = f"{client_id or 'consumer'}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -277,7 +287,7 @@ class EmbeddedConsumer(Consumer):
         # a consumer nobody polls for max_poll_interval is taken for stuck and lets them go.
         interval = max(0.05, self.bus.session_timeout / 5)
         while not self._stop_heartbeat.wait(interval):
-            if time.monotonic() - self._last_poll > self.bus.max_poll_interval:
+            if time.monotonic() - self._last_poll > self.max_poll_interval:
                 continue
             try:
                 with self._db.write("heartbeat") as conn:

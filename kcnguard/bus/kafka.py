@@ -57,6 +57,9 @@ class KafkaBus(Bus):
         timeout: float = 10.0,
         session_timeout: float = 10.0,
         security: dict[str, Any] | None = None,
+        heartbeat_interval: float = 3.0,
+        max_poll_interval: float = 300.0,
+        instance_id: str = "",
     ) -> None:
         super().__init__(namespace)
         self.bootstrap = [b.strip() for b in bootstrap.split(",") if b.strip()]
@@ -65,9 +68,17 @@ class KafkaBus(Bus):
         self.partitions = partitions
         self.replication_factor = replication_factor  # -1: the broker's default
         self.timeout_ms = int(timeout * 1000)
+        if not 0 < heartbeat_interval < session_timeout:
+            raise ValueError(
+                f"the heartbeat interval ({heartbeat_interval} s) must be shorter than"
+                f" the session timeout ({session_timeout} s)"
+            )
         self.session_timeout_ms = int(session_timeout * 1000)
         # TLS and SASL (kcnguard.transport.kafka_options): the same for the producer, consumers and admin.
         self.security = dict(security or {})
+        self.heartbeat_interval_ms = int(heartbeat_interval * 1000)
+        self.max_poll_interval_ms = int(max_poll_interval * 1000)
+        self.instance_id = instance_id
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
         self._send_errors: list[BaseException] = []
@@ -183,8 +194,11 @@ class KafkaBus(Bus):
 
     # -- consuming
 
-    def _make_consumer(self, group: str, topics: Sequence[Topic | str], client_id: str | None) -> Consumer:
-        return KafkaBusConsumer(self, group, topics, client_id)
+    def _make_consumer(
+        self, group: str, topics: Sequence[Topic | str], client_id: str | None, max_poll_seconds: float | None
+    ) -> Consumer:
+        max_poll_ms = int(max_poll_seconds * 1000) if max_poll_seconds else self.max_poll_interval_ms
+        return KafkaBusConsumer(self, group, topics, client_id, max_poll_ms)
 
     def close(self) -> None:
         self._close_consumers()
@@ -198,12 +212,23 @@ class KafkaBus(Bus):
 
 
 class KafkaBusConsumer(Consumer):
-    def __init__(self, bus: KafkaBus, group: str, topics: Sequence[Topic | str], client_id: str | None) -> None:
+    def __init__(
+        self,
+        bus: KafkaBus,
+        group: str,
+        topics: Sequence[Topic | str],
+        client_id: str | None,
+        max_poll_interval_ms: int = 300_000,
+    ) -> None:
         self.bus = bus
         self.group = bus.physical(group)
         self._prefix = f"{bus.namespace}."
         physical = [bus.physical(t) for t in topics]
         options: dict[str, Any] = {"client_id": client_id} if client_id else {}
+        if bus.instance_id:
+            # A static member: restarted under the same id, it takes its partitions back at once, with no
+            # rebalance, instead of the group waiting for the dead member to time out.
+            options["group_instance_id"] = bus.instance_id
         bus._check_reachable()
         with bus.unavailable_as_error(f"joining group {self.group}"):
             self._consumer = KafkaConsumer(
@@ -213,8 +238,12 @@ class KafkaBusConsumer(Consumer):
                 group_id=self.group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                # A member killed outright is noticed after the session; one alive but stuck after the poll
+                # interval, which is also how long a rebalance waits for members to rejoin: both are kept to
+                # what a batch really needs, not Kafka's 5 minutes, so one death stalls the group for seconds.
                 session_timeout_ms=bus.session_timeout_ms,
-                heartbeat_interval_ms=max(100, bus.session_timeout_ms // 4),
+                heartbeat_interval_ms=bus.heartbeat_interval_ms,
+                max_poll_interval_ms=max(max_poll_interval_ms, bus.session_timeout_ms),
             )
         self._closed = False
 

@@ -20,6 +20,7 @@ from kcnguard.bus.base import Bus, Consumer, Message
 from kcnguard.errors import RebalancedError, TransientError
 from kcnguard.heartbeat import Heartbeat
 from kcnguard.records import DeadLetter, Record
+from kcnguard.settings import POLL_MARGIN_SECONDS, get_settings
 from kcnguard.topics import DEAD_LETTER, Topic
 from kcnguard.validation import problem_text
 
@@ -59,6 +60,7 @@ class RecordWorker:
         retry_max_seconds: float = 30.0,
         stop: threading.Event | None = None,
         heartbeat: Heartbeat | None = None,
+        max_poll_seconds: float | None = None,
     ) -> None:
         self.bus, self.group, self.topic, self.handle = bus, group, topic, handle
         self.name = name
@@ -68,11 +70,17 @@ class RecordWorker:
         self.stats = WorkerStats()
         self._consumer: Consumer | None = None
         self.heartbeat = heartbeat or Heartbeat.from_settings()
+        # The longest this worker goes between polls is its own batch at the worst time per record: past
+        # that its group takes its partitions, and (on Kafka) a rebalance waits no longer for it.
+        record_seconds = get_settings().worker_record_max_seconds
+        self.max_poll_seconds = max_poll_seconds or batch_size * record_seconds + POLL_MARGIN_SECONDS
 
     @property
     def consumer(self) -> Consumer:
         if self._consumer is None:
-            self._consumer = self.bus.subscribe(self.group, [self.topic], client_id=self.name)
+            self._consumer = self.bus.subscribe(
+                self.group, [self.topic], client_id=self.name, max_poll_seconds=self.max_poll_seconds
+            )
         return self._consumer
 
     def run(self) -> None:
