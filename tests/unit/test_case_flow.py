@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,7 @@ import pytest
 from api.auth.enums import ROLE_SCOPES, Role
 from api.auth.models import Principal
 from api.cases.changes import commit_change
-from classifier.model import TrainedModel
-from classifier.seed_data import seed_brands
 from classifier.service import build_handler
-from classifier.training.fit import train_seed
 from kcnguard.bus.embedded import EmbeddedBus
 from kcnguard.cases import audit
 from kcnguard.cases.collections import AUDIT
@@ -25,34 +21,15 @@ from kcnguard.errors import StoreUnavailable
 from kcnguard.records import Case, CaseEvent, CaseState, Listing
 from kcnguard.settings import Settings
 from kcnguard.store import Store
-from kcnguard.store.sqlite import SqliteDocumentStore
 from kcnguard.topics import CASE_EVENTS
 
-pytest_plugins = ["tests.unit.test_api_support"]
+pytest_plugins = ["tests.unit.test_api_support", "tests.unit.test_classifier_service"]
 
 FAKES = [
     "Giày Lotus Step Runner rep 1:1 full box",
     "Giày Lotus Step Runner siêu cấp hàng nhái",
     "Giày Lotus Step Runner fake loại 1 giá xưởng",
 ]
-
-
-@pytest.fixture(scope="module")
-def trained() -> TrainedModel:
-    return train_seed()
-
-
-@pytest.fixture
-def env(tmp_path: Path, namespace: str) -> Iterator[tuple[EmbeddedBus, Store]]:
-    bus = EmbeddedBus(tmp_path / "bus.sqlite3", namespace=namespace, retention_hours=24)
-    store = Store(SqliteDocumentStore(tmp_path / "store.sqlite3", namespace=namespace))
-    store.setup()
-    bus.ensure_topics()
-    for brand in seed_brands():
-        store.put_brand(brand)
-    yield bus, store
-    bus.close()
-    store.close()
 
 
 def _listing(title: str, listing_id: str) -> Listing:
