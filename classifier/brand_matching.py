@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from classifier.descriptive_use import DescriptiveRules, default_rules
+from classifier.keyword_build import keyword_builder
 from classifier.memo import Kept, Memo
 from classifier.normalize import Normalized, deobfuscate, fold, fold_lower, listing_text, normalize
 from classifier.phrase_scan import PhraseScan, alternation
@@ -36,6 +37,11 @@ class BrandMatch:
     negated_by: str | None = None  # a negative keyword of the brand found in the listing
     via_query: bool = False
     abbreviated: bool = False  # named only by a registered short code ("CV", "MC", "JD")
+
+
+# One is built per brand a text names: by keyword, through a function, so no dict of keywords is
+# packed and unpacked per record (classifier/keyword_build.py).
+_build_match = keyword_builder(BrandMatch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +158,7 @@ class BrandMatcher:
                 match = self._abbreviated(brand, text)
             if match is not None and match.negated_by and not via_query:
                 continue
-            found.append(match or BrandMatch(brand=brand, name_found=False, via_query=True))
+            found.append(match or _build_match(brand=brand, name_found=False, via_query=True))
         return found
 
     def _named(
@@ -167,7 +173,7 @@ class BrandMatcher:
         # Most brands have no negative keywords: those are not looked for.
         negated = self._negated(brand, text) if brand.brand_id in self._negatives else None
         if negated:
-            return BrandMatch(brand=brand, name_found=False, negated_by=negated, via_query=via_query)
+            return _build_match(brand=brand, name_found=False, negated_by=negated, via_query=via_query)
         lower, folded = text.lower, text.folded
         if len(plain_hits) == 1:
             # Most listings name the brand once: the same names and disguise, without the generators.
@@ -185,7 +191,7 @@ class BrandMatcher:
         obfuscated_form = alias_disguise or hidden_form
         # The title's mentions are the ones found already when the title is the whole text.
         descriptive_phrase = self._descriptive(brand, title, plain_hits if title is text else None)
-        return BrandMatch(
+        return _build_match(
             brand=brand,
             name_found=True,
             names=names,
@@ -217,8 +223,8 @@ class BrandMatcher:
             return None
         negated = self._negated(brand, text)
         if negated:
-            return BrandMatch(brand=brand, name_found=False, negated_by=negated, via_query=True)
-        return BrandMatch(brand=brand, name_found=True, names=(m.group(),), abbreviated=True, via_query=True)
+            return _build_match(brand=brand, name_found=False, negated_by=negated, via_query=True)
+        return _build_match(brand=brand, name_found=True, names=(m.group(),), abbreviated=True, via_query=True)
 
     def mask(self, brand_id: str, deobfuscated: str, token: str) -> str:
         """The de-obfuscated text with the brand's names replaced by one token."""

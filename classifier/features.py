@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from classifier.brand_matching import BrandMatch, BrandMatcher
+from classifier.keyword_build import keyword_builder
 from classifier.lexicon import Lexicon, Term, TermHit, default_lexicon, default_market_terms
 from classifier.memo import Memo
 from classifier.normalize import Normalized, fold, listing_text, normalize
@@ -89,6 +90,11 @@ class Evidence:
     second_hand: list[TermHit] = field(default_factory=list)
 
 
+# One is built per listing and brand: by keyword, through a function, so no dict of keywords is
+# packed and unpacked per record (classifier/keyword_build.py).
+_build_evidence = keyword_builder(Evidence)
+
+
 # Not frozen: one is built per listing and brand, and a frozen dataclass is slower to build (every
 # field set through object.__setattr__); nothing assigns to one after it is made.
 @dataclass(slots=True)
@@ -99,6 +105,11 @@ class Features:
 
     def row(self) -> dict[str, Any]:
         return {"signals": self.signals, "text": self.text}
+
+
+# One is built per listing and brand: by keyword, through a function, so no dict of keywords is
+# packed and unpacked per record (classifier/keyword_build.py).
+_build_features = keyword_builder(Features)
 
 
 def term_feature(term_id: str) -> str:
@@ -195,7 +206,7 @@ class FeatureExtractor:
             signals[SECOND_HAND] = 1.0
         if not match.name_found:
             signals[NO_BRAND_MATCH] = 1.0
-        evidence = Evidence(
+        evidence = _build_evidence(
             match=match,
             terms=terms,
             price=listing.price,
@@ -206,7 +217,7 @@ class FeatureExtractor:
             seller_history=history,
             second_hand=used,
         )
-        return Features(
+        return _build_features(
             signals=signals, text=self._brand_masked(text.original, term_masked, brand.brand_id), evidence=evidence
         )
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from classifier.keyword_build import keyword_builder
 from classifier.normalize import Normalized, fold, fold_lower
 from classifier.phrase_scan import PhraseScan, longest_first
 
@@ -39,6 +40,11 @@ class TermHit:
     text: str  # as it appears in the listing
     start: int
     end: int
+
+
+# One is built per term found in a text: by keyword, through a function, so no dict of keywords is
+# packed and unpacked per record (classifier/keyword_build.py).
+_build_hit = keyword_builder(TermHit)
 
 
 def _key(matched: str) -> str:
@@ -146,7 +152,7 @@ class Lexicon:
             return []
         excluded = self.excluded_spans(text) if found else []
         hits = [
-            TermHit(term=term, text=text.lower[start:end], start=start, end=end)
+            _build_hit(term=term, text=text.lower[start:end], start=start, end=end)
             for start, end, term in found
             if term is not None and not any(s <= start and end <= e for s, e in excluded)
         ]
@@ -174,7 +180,7 @@ class Lexicon:
                 seen.add(term.id)
                 # Offsets of the de-obfuscated text do not line up with the listing's: placed after it.
                 out.append(
-                    TermHit(term=term, text=text.deobfuscated[start:end], start=len(text.lower), end=len(text.lower))
+                    _build_hit(term=term, text=text.deobfuscated[start:end], start=len(text.lower), end=len(text.lower))
                 )
         return out
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from classifier import features as f
 from classifier.features import Evidence
+from classifier.keyword_build import keyword_builder
 from classifier.lexicon import TermHit
 from kcnguard.records import Reason
 
@@ -28,6 +29,11 @@ class Explanation(NamedTuple):
         # Validated although every field fits: pydantic-core checks four fields sooner than
         # model_construct assigns them in Python.
         return Reason(code=self.code, weight=self.weight, vi=self.vi, en=self.en)
+
+
+# One is built per reason: by keyword, through a function, so no dict of keywords is
+# packed and unpacked per record (classifier/keyword_build.py).
+_build_explanation = keyword_builder(Explanation)
 
 
 def vnd(amount: float) -> str:
@@ -51,7 +57,9 @@ _LOWERS = (" — làm giảm điểm nghi vấn", " — lowers the suspicion sco
 
 def _reason(code: str, weight: float, vi: str, en: str) -> Explanation:
     direction_vi, direction_en = _RAISES if weight >= 0 else _LOWERS
-    return Explanation(code=code, weight=round(weight, 4), vi=(vi + direction_vi)[:1000], en=(en + direction_en)[:1000])
+    return _build_explanation(
+        code=code, weight=round(weight, 4), vi=(vi + direction_vi)[:1000], en=(en + direction_en)[:1000]
+    )
 
 
 def _counterfeit_term(brand: str, evidence: Evidence) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from classifier.brand_matching import BrandMatch, BrandMatcher
 from classifier.explanation import Explainer
 from classifier.features import FeatureExtractor, Features
 from classifier.gc_pause import CycleCollectionPaused
+from classifier.keyword_build import keyword_builder
 from classifier.memo import Memo
 from classifier.model import TrainedModel
 from classifier.normalize import Normalized, listing_text, normalize
@@ -33,6 +34,11 @@ class Judgement:
     score: float
     flagged: bool
     reasons: list[Explanation]
+
+
+# One is built per listing and brand: by keyword, through a function, so no dict of keywords is
+# packed and unpacked per record (classifier/keyword_build.py).
+_build_judgement = keyword_builder(Judgement)
 
 
 class Scorer:
@@ -99,7 +105,7 @@ class Scorer:
             scores, reasons = self.explain([feats for _, feats in pairs])
             threshold = self.threshold
             return [
-                Judgement(
+                _build_judgement(
                     listing=listing,
                     brand_id=feats.evidence.match.brand.brand_id,
                     score=score,
