@@ -31,10 +31,11 @@ def test_each_service_gets_only_the_secrets_it_needs(job: MainJob) -> None:
     assert api["KCNGUARD_SECRET_KEY"] == job.secret_key
     assert api["KCNGUARD_EVIDENCE_S3_SECRET_KEY"] == "s3-secret-value"
     assert job._env("webhooks")["KCNGUARD_SECRET_KEY"] == job.secret_key
+    assert job._env("classifier")["KCNGUARD_SECRET_KEY"] == job.secret_key  # it signs its audit entries
     assert job._env("crawler")["KCNGUARD_EVIDENCE_S3_SECRET_KEY"] == "s3-secret-value"
     for name in ("classifier", "scheduler", "demo-marketplace", "crawler", "webhooks"):
         assert "KCNGUARD_ADMIN_KEY" not in job._env(name), name
-    for name in ("classifier", "scheduler", "demo-marketplace", "crawler"):
+    for name in ("scheduler", "demo-marketplace", "crawler"):
         assert "KCNGUARD_SECRET_KEY" not in job._env(name), name
     for name in ("classifier", "scheduler", "demo-marketplace", "webhooks"):
         assert "KCNGUARD_EVIDENCE_S3_SECRET_KEY" not in job._env(name), name
@@ -43,7 +44,7 @@ def test_each_service_gets_only_the_secrets_it_needs(job: MainJob) -> None:
 def test_the_keys_it_makes_are_kept_owner_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KCNGUARD_ADMIN_KEY", raising=False)
     monkeypatch.setattr("launcher.bootstrap.prepare_backends", lambda settings: None)
-    job = MainJob(Settings(data_dir=tmp_path / "data"))
+    job = MainJob(Settings(data_dir=tmp_path / "data", secret_key=""))
     job._prepare()
     for name in ("admin-key", "secret-key"):
         mode = stat.S_IMODE((job.data_dir / name).stat().st_mode)

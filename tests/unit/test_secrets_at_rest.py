@@ -95,14 +95,15 @@ def test_a_strong_admin_key_is_accepted(tmp_path: Path) -> None:
 
 
 def test_the_secret_key_is_required_outside_the_embedded_store(tmp_path: Path) -> None:
-    remote = Settings(data_dir=tmp_path, store_url="elasticsearch://127.0.0.1:1")
+    # secret_key="" overrides the test run's own key (tests/conftest.py).
+    remote = Settings(data_dir=tmp_path, store_url="elasticsearch://127.0.0.1:1", secret_key="")
     with pytest.raises(WeakSecret, match="KCNGUARD_SECRET_KEY"):
         secret_key(remote)
     with pytest.raises(WeakSecret, match="too weak"):
         secret_key(remote.model_copy(update={"secret_key": "short"}))
     assert secret_key(remote.model_copy(update={"secret_key": STRONG})) == STRONG
     # The embedded store keeps one of its own, the same at every start.
-    embedded = Settings(data_dir=tmp_path / "d")
+    embedded = Settings(data_dir=tmp_path / "d", secret_key="")
     assert secret_key(embedded) == secret_key(embedded) and weakness(secret_key(embedded)) is None
 
 
@@ -137,6 +138,6 @@ def test_a_secret_that_does_not_open_is_a_delivery_error_not_a_crash(
 def test_the_webhook_service_refuses_to_start_without_a_secret_key(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     from webhooks.commands import cmd_webhooks
 
-    remote = Settings(data_dir=tmp_path, store_url="elasticsearch://127.0.0.1:1")
+    remote = Settings(data_dir=tmp_path, store_url="elasticsearch://127.0.0.1:1", secret_key="")
     assert cmd_webhooks(argparse.Namespace(), remote) == 2
     assert "KCNGUARD_SECRET_KEY is missing" in capsys.readouterr().err
