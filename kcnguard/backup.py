@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from kcnguard.evidence import file_digest
+from kcnguard.bus import embedded_bus_file
+from kcnguard.evidence import file_digest, local_evidence_folder
 from kcnguard.settings import Settings
+from kcnguard.store import sqlite_store_file
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -45,12 +47,6 @@ class Part:
     kind: str  # "sqlite" or "folder"
 
 
-def sqlite_path(url: str, scheme: str, default: Path) -> Path:
-    """The file an embedded URL names (`scheme://` alone means the default under data_dir)."""
-    rest = url[len(f"{scheme}://") :]
-    return Path(rest) if rest else default
-
-
 def parts(settings: Settings) -> list[Part]:
     store_scheme = urlparse(settings.store_url).scheme
     bus_scheme = urlparse(settings.bus_url).scheme
@@ -63,16 +59,14 @@ def parts(settings: Settings) -> list[Part]:
         )
     data, ns = settings.data_dir, settings.namespace
     found = [
-        Part("store.sqlite3", sqlite_path(settings.store_url, "sqlite", data / f"{ns}-store.sqlite3"), "sqlite"),
-        Part("bus.sqlite3", sqlite_path(settings.bus_url, "embedded", data / f"{ns}-bus.sqlite3"), "sqlite"),
+        Part("store.sqlite3", sqlite_store_file(settings.store_url, ns, data), "sqlite"),
+        Part("bus.sqlite3", embedded_bus_file(settings.bus_url, ns, data), "sqlite"),
         Part("models", data / "models", "folder"),
     ]
-    evidence = urlparse(settings.evidence_url.strip())
-    if not settings.evidence_url.strip():
-        found.append(Part("evidence", data / "evidence", "folder"))
-    elif evidence.scheme == "file":
-        found.append(Part("evidence", Path(evidence.path), "folder"))
+    evidence = local_evidence_folder(settings)
     # s3:// evidence lives in its bucket, versioned or replicated there: not this backup's to copy.
+    if evidence is not None:
+        found.append(Part("evidence", evidence, "folder"))
     return found
 
 

@@ -177,14 +177,22 @@ class S3EvidenceStore:
         return True
 
 
-def open_evidence(settings: Settings) -> EvidenceStore:
-    """The evidence store the settings name: empty → data_dir/evidence; file:///path; s3://bucket/prefix."""
+def local_evidence_folder(settings: Settings) -> Path | None:
+    """The folder of a local evidence store (empty URL → data_dir/evidence, file:///path); None for any other."""
     url = settings.evidence_url.strip()
     if not url:
-        return LocalEvidenceStore(settings.data_dir / "evidence")
+        return settings.data_dir / "evidence"
     parsed = urlparse(url)
-    if parsed.scheme == "file":
-        return LocalEvidenceStore(Path(parsed.path))
+    return Path(parsed.path) if parsed.scheme == "file" else None
+
+
+def open_evidence(settings: Settings) -> EvidenceStore:
+    """The evidence store the settings name: empty → data_dir/evidence; file:///path; s3://bucket/prefix."""
+    folder = local_evidence_folder(settings)
+    if folder is not None:
+        return LocalEvidenceStore(folder)
+    url = settings.evidence_url.strip()
+    parsed = urlparse(url)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise ValueError(f"KCNGUARD_EVIDENCE_URL {url!r} names no bucket (s3://bucket/prefix)")

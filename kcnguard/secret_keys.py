@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kcnguard.settings import Settings
@@ -59,21 +60,21 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def keep_in_file(path: Path) -> str:
-    """The secret in `path`, made when absent: created exclusively and owner-only from the start, so no
-    other user can read it at any moment and processes racing to make it end up with the same one."""
+def keep_in_file(path: Path, make: Callable[[], str] = new_secret) -> str:
+    """The secret in `path`, made by `make` when absent: created exclusively and owner-only from the start,
+    so no other user can read it at any moment and processes racing to make it end up with the same one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(new_secret() + "\n")
+            out.write(make() + "\n")
         log.info("made a new secret key in %s", path)
     for _ in range(100):
         value = path.read_text(encoding="utf-8").strip()
         if value:
             return value
         time.sleep(0.01)  # another process made the file and is still writing it
-    raise RuntimeError(f"the secret key file {path} is empty: delete it or set KCNGUARD_SECRET_KEY")
+    raise RuntimeError(f"the secret file {path} is empty: delete it, or set the setting it stands for")
 
 
 def secret_key(settings: Settings) -> str:

@@ -141,14 +141,7 @@ class MainJob:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         prepare_backends(self.settings)
         if not self.admin_key:
-            key_file = self.data_dir / "admin-key"
-            if key_file.exists():
-                self.admin_key = key_file.read_text().strip()
-            else:
-                self.admin_key = "kcn_" + secrets.token_urlsafe(32)
-                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as out:
-                    out.write(self.admin_key + "\n")
+            self.admin_key = keep_in_file(self.data_dir / "admin-key", lambda: "kcn_" + secrets.token_urlsafe(32))
         if not self.secret_key:
             self.secret_key = keep_in_file(self.data_dir / SECRET_KEY_FILE)
 

@@ -7,7 +7,12 @@ from urllib.parse import urlparse
 
 from kcnguard.bus.base import Bus, Consumer, Message
 
-__all__ = ["Bus", "Consumer", "Message", "open_bus"]
+__all__ = ["Bus", "Consumer", "Message", "embedded_bus_file", "open_bus"]
+
+
+def embedded_bus_file(url: str, namespace: str, data_dir: Path) -> Path:
+    """The SQLite file an embedded:// URL names; `embedded://` alone is the namespace's file in data_dir."""
+    return Path(url[len("embedded://") :] or data_dir / f"{namespace}-bus.sqlite3")
 
 
 def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Path | None = None) -> Bus:
@@ -20,10 +25,8 @@ def open_bus(url: str | None = None, namespace: str | None = None, data_dir: Pat
     if scheme == "embedded":
         from kcnguard.bus.embedded import EmbeddedBus
 
-        path = url[len("embedded://") :]
-        if not path:
-            path = str((data_dir or settings.data_dir) / f"{namespace}-bus.sqlite3")
-        return EmbeddedBus(Path(path), namespace=namespace, max_poll_interval=settings.worker_max_poll_seconds)
+        path = embedded_bus_file(url, namespace, data_dir or settings.data_dir)
+        return EmbeddedBus(path, namespace=namespace, max_poll_interval=settings.worker_max_poll_seconds)
     if scheme == "kafka":
         from kcnguard.bus.kafka import KafkaBus
         from kcnguard.transport import kafka_options

@@ -38,6 +38,7 @@ __all__ = [
     "hash_api_key",
     "open_document_store",
     "open_store",
+    "sqlite_store_file",
 ]
 
 
@@ -49,6 +50,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def sqlite_store_file(url: str, namespace: str, data_dir: Path | None) -> Path:
+    """The SQLite file a sqlite:// URL names; `sqlite://` alone is the namespace's file in data_dir."""
+    return Path(url[len("sqlite://") :] or (data_dir or Path(".kcnguard")) / f"{namespace}-store.sqlite3")
+
+
 def open_document_store(url: str, namespace: str = "kcnguard", data_dir: Path | None = None) -> DocumentStore:
     """The backend the URL names, knowing the collections every deployment has (repository.COLLECTIONS)."""
     from kcnguard.store.repository import COLLECTIONS
@@ -58,10 +64,7 @@ def open_document_store(url: str, namespace: str = "kcnguard", data_dir: Path | 
     if scheme == "sqlite":
         from kcnguard.store.sqlite import SqliteDocumentStore
 
-        path = url[len("sqlite://") :]
-        if not path:
-            path = str((data_dir or Path(".kcnguard")) / f"{namespace}-store.sqlite3")
-        docs = SqliteDocumentStore(Path(path), namespace=namespace)
+        docs = SqliteDocumentStore(sqlite_store_file(url, namespace, data_dir), namespace=namespace)
     elif scheme in ("elasticsearch", "es", "http", "https"):
         from kcnguard.settings import get_settings
         from kcnguard.store.elastic import ElasticDocumentStore
