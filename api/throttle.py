@@ -1,4 +1,4 @@
-"""A sliding-window limit kept in memory: anonymous reports per address, failed logins per user and address.
+"""A sliding-window limit kept in memory: a spam brake on anonymous reports, per address and overall.
 
 In memory on purpose: it protects one API process from a flood; several processes each keep
 their own window (the overall cap then multiplies by the process count, which is acceptable
@@ -41,16 +41,6 @@ class SlidingWindow:
                 return self._all[0] - cutoff
             hits.append(now)
             self._all.append(now)
-            return 0.0
-
-    def blocked(self, key: str, now: float | None = None) -> float:
-        """Like `allow`, but only looks: 0 when a hit would be allowed now, else the seconds to wait."""
-        now = time.monotonic() if now is None else now
-        cutoff = now - self.window
-        with self._lock:
-            hits = [h for h in self._hits.get(key, ()) if h > cutoff]
-            if len(hits) >= self.per_key:
-                return hits[0] - cutoff
             return 0.0
 
     def _forget_idle(self, cutoff: float) -> None:
