@@ -95,7 +95,7 @@ def run(settings: Settings, stop: threading.Event) -> None:
     slot is not sent again, so a brand registered a minute ago is crawled within a minute.
     """
     backoff = Backoff(longest=settings.retry_max_seconds)
-    heartbeat = Heartbeat(settings.heartbeat_file or None)
+    heartbeat = Heartbeat.from_settings(settings)
     store: Store | None = None
     bus: Bus | None = None
     sent: set[str] = set()

@@ -64,7 +64,7 @@ class CrawlerService:
         # The first error a job raised that must not be committed past; the loop backs off on it.
         self._broken: BaseException | None = None
         # Touched on every step, busy or idle, like the bus workers': what liveness probes look at.
-        self.heartbeat = Heartbeat(settings.heartbeat_file or None)
+        self.heartbeat = Heartbeat.from_settings(settings)
 
     # Connections ------------------------------------------------------------------------------
 

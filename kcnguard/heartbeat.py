@@ -10,6 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kcnguard.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +29,11 @@ class Heartbeat:
         self._warned = False
 
     @classmethod
-    def from_settings(cls) -> Heartbeat:
+    def from_settings(cls, settings: Settings | None = None) -> Heartbeat:
+        """The file KCNGUARD_HEARTBEAT_FILE names in `settings` (default: the settings in force)."""
         from kcnguard.settings import get_settings
 
-        return cls(get_settings().heartbeat_file or None)
+        return cls((settings or get_settings()).heartbeat_file)
 
     def beat(self) -> None:
         if self.path is None:
